@@ -1,0 +1,61 @@
+"""Every failure → the text a member sees; the one place (SPEC §10)."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from providers.errors import (
+    ContentRefused,
+    InvalidRequest,
+    InvalidResponse,
+    Misconfigured,
+    ProviderError,
+    ProviderTimeout,
+    RateLimited,
+    TooLarge,
+    Unavailable,
+)
+
+log = logging.getLogger(__name__)
+
+
+class Refusal(Exception):
+    """A request we turn down before any provider call; shown ephemerally, as is."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def provider_text(exc: ProviderError) -> str:
+    """What a member reads when a provider call failed; nothing here carries a secret."""
+    who = exc.provider
+    if isinstance(exc, ContentRefused):
+        return f"The provider declined this prompt ({who}: {exc.reason}). Try rephrasing it."
+    if isinstance(exc, RateLimited):
+        return f"{who} is busy right now, try again in a minute."
+    if isinstance(exc, Unavailable):
+        return f"{who} is busy or unreachable right now, try again in a minute."
+    if isinstance(exc, ProviderTimeout):
+        return f"{who} took too long to answer, try again."
+    if isinstance(exc, Misconfigured):
+        return "That model is unavailable on this bot right now. Pick another one with `/models`."
+    if isinstance(exc, TooLarge):
+        return f"{who} produced a file larger than this bot accepts."
+    if isinstance(exc, InvalidResponse):
+        return f"{who} sent back something unusable, try again."
+    if isinstance(exc, InvalidRequest):
+        return f"{who} rejected the request ({exc.reason})."
+    return f"{who} failed ({exc.reason})."
+
+
+def member_text(exc: BaseException) -> str:
+    """Text for any failure; an unexpected one is logged under an incident id the member sees."""
+    if isinstance(exc, Refusal):
+        return exc.text
+    if isinstance(exc, ProviderError):
+        return provider_text(exc)
+    incident = secrets.token_hex(4)
+    log.error("incident %s: unexpected error", incident, exc_info=exc)
+    return f"Something went wrong on our side (incident `{incident}`). Please try again."

@@ -1,0 +1,74 @@
+"""Operator settings (SPEC §3), read from the environment or `.env` by pydantic-settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from providers.registry import Provider
+
+
+class Settings(BaseSettings):
+    """Built once in `__main__`, never at import time; secrets stay SecretStr."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
+
+    discord_token: SecretStr | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+    dev_guild_id: int | None = None
+    owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    xai_api_key: SecretStr | None = None
+    xai_base_url: str = "https://api.x.ai/v1"
+    gemini_api_key: SecretStr | None = None
+    gemini_base_url: str | None = None
+
+    text_model: str = "gpt-5.4-mini"
+    models_file: Path | None = None
+    data_dir: Path = Path("./data")
+    tiers_file: Path | None = None
+    default_tier: str = "free"
+    video_poll_seconds: float = Field(default=5, gt=0)
+    video_timeout_seconds: float = Field(default=300, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("owner_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    def api_key(self, provider: Provider) -> SecretStr | None:
+        return {
+            Provider.OPENAI: self.openai_api_key,
+            Provider.XAI: self.xai_api_key,
+            Provider.GEMINI: self.gemini_api_key,
+        }[provider]
+
+    def keyed_providers(self) -> frozenset[Provider]:
+        """Providers whose key is set; a model of any other provider is never offered."""
+        return frozenset(p for p in Provider if (key := self.api_key(p)) and key.get_secret_value())
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, so logging can scrub them."""
+        values = (self.discord_token, self.openai_api_key, self.xai_api_key, self.gemini_api_key)
+        return tuple(v.get_secret_value() for v in values if v and v.get_secret_value())

@@ -1,0 +1,94 @@
+"""Values and Protocols at the provider seam; nothing here knows about Discord or storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from providers.registry import ModelSpec
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceImage:
+    """One input picture: a member's reference photo or the previous scene's image."""
+
+    data: bytes
+    mime_type: str  # image/png | image/jpeg | image/webp
+
+    @property
+    def extension(self) -> str:
+        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}[self.mime_type]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRequest:
+    """What to draw. `references` are ordered most important first (faces before scenery)."""
+
+    prompt: str
+    references: tuple[ReferenceImage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImageResult:
+    """A finished picture, always re-encoded to PNG, and the model that actually drew it."""
+
+    png: bytes
+    model: ModelSpec
+
+
+class ImageProvider(Protocol):
+    """One adapter per vendor; `spec.provider` names which."""
+
+    async def generate(self, spec: ModelSpec, request: ImageRequest) -> ImageResult: ...
+
+
+class VideoState(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRequest:
+    """Image-to-video: `image` becomes the first frame."""
+
+    prompt: str
+    image: ReferenceImage
+    duration_seconds: int = 8
+
+
+@dataclass(frozen=True, slots=True)
+class VideoStatus:
+    """One poll answer. `url` is set only when DONE; `reason` explains FAILED/EXPIRED."""
+
+    state: VideoState
+    url: str | None = None
+    reason: str | None = None
+
+
+class VideoProvider(Protocol):
+    async def submit(self, request: VideoRequest) -> str:
+        """Start a job; returns the provider's request id."""
+        ...
+
+    async def poll(self, request_id: str) -> VideoStatus: ...
+
+    async def download(self, url: str, dest: Path, max_bytes: int) -> int:
+        """Stream the MP4 to `dest` (a temp path the caller renames); returns its size."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class SceneContext:
+    """What the scene writer knows: the premise, earlier scene texts and the member's wish."""
+
+    premise: str
+    earlier_scenes: tuple[str, ...] = ()
+    direction: str | None = None
+
+
+class SceneWriter(Protocol):
+    async def write(self, context: SceneContext) -> str: ...

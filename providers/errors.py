@@ -1,0 +1,48 @@
+"""The one error tree of providers/; raw SDK exceptions never leave this package."""
+
+from __future__ import annotations
+
+
+class ProviderError(Exception):
+    """A provider call failed; `reason` is safe to show to a member (never a secret)."""
+
+    def __init__(self, provider: str, reason: str) -> None:
+        super().__init__(f"{provider}: {reason}")
+        self.provider = provider
+        self.reason = reason
+
+
+class ContentRefused(ProviderError):
+    """The provider declined the prompt or the result (content policy, safety, moderation)."""
+
+
+class RateLimited(ProviderError):
+    """The provider is rate-limiting us and retries ran out."""
+
+    def __init__(self, provider: str, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(provider, reason)
+        self.retry_after = retry_after
+
+
+class Unavailable(ProviderError):
+    """The provider answered 5xx or could not be reached, after bounded retries."""
+
+
+class ProviderTimeout(ProviderError):
+    """The provider did not answer in time, after bounded retries."""
+
+
+class InvalidRequest(ProviderError):
+    """The provider rejected the request itself (4xx other than refusal or rate limit)."""
+
+
+class InvalidResponse(ProviderError):
+    """The provider answered, but not with what its API promises (malformed, not an image)."""
+
+
+class Misconfigured(ProviderError):
+    """A key is missing or rejected, or a model is unknown to the provider."""
+
+
+class TooLarge(ProviderError):
+    """A download exceeded its size cap; nothing partial is kept."""

@@ -1,0 +1,73 @@
+"""OpenAI SDK exceptions → our error tree. Also serves xAI, which we reach through the same SDK."""
+
+from __future__ import annotations
+
+import re
+
+import openai
+
+from providers.errors import (
+    ContentRefused,
+    InvalidRequest,
+    InvalidResponse,
+    Misconfigured,
+    ProviderError,
+    ProviderTimeout,
+    RateLimited,
+    Unavailable,
+)
+
+REFUSAL_CODES = frozenset({"moderation_blocked", "content_policy_violation", "content_filter"})
+# Vendors echo (parts of) a key in some auth errors; nothing key-shaped may reach a member.
+_KEYLIKE = re.compile(r"\b(sk|xai|AIza)[-_A-Za-z0-9*]{6,}")
+
+
+def redact(text: str) -> str:
+    return _KEYLIKE.sub("[redacted]", text)
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return redact(inner["message"])
+        if isinstance(inner, str):
+            return redact(inner)
+    if isinstance(body, str) and body:  # xAI's `{"code", "error": "<text>"}`, unwrapped by the SDK
+        return redact(body)
+    return f"HTTP {exc.status_code}"
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    value = exc.response.headers.get("retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def translate(exc: openai.OpenAIError, provider: str) -> ProviderError:
+    """The one mapping; callers `raise translate(exc, name) from exc`."""
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderTimeout(provider, "the request timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        return Unavailable(provider, "the service could not be reached")
+    if isinstance(exc, openai.APIResponseValidationError):
+        return InvalidResponse(provider, "the answer did not match the API")
+    if not isinstance(exc, openai.APIStatusError):
+        return InvalidResponse(provider, redact(str(exc)) or type(exc).__name__)
+    message = _message(exc)
+    if exc.code in REFUSAL_CODES:
+        return ContentRefused(provider, message)
+    if exc.status_code in (401, 403):
+        return Misconfigured(provider, "the API key was rejected")
+    if exc.status_code == 404:
+        return Misconfigured(provider, f"the model is unknown to the provider ({message})")
+    if exc.status_code == 429:
+        if exc.code == "insufficient_quota":
+            return Unavailable(provider, "the account's quota is used up")
+        return RateLimited(provider, "too many requests", _retry_after(exc))
+    if exc.status_code >= 500:
+        return Unavailable(provider, f"the service failed ({message})")
+    return InvalidRequest(provider, message)

@@ -1,0 +1,117 @@
+"""OpenAI image adapter: `images.generate` without reference photos, `images.edit` with them."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+from typing import Final
+
+import openai
+from openai.types import ImagesResponse
+
+from providers.base import ImageRequest, ImageResult, ReferenceImage
+from providers.errors import InvalidResponse, Misconfigured
+from providers.images import to_png
+from providers.openai_errors import translate
+from providers.registry import ModelSpec, Provider, Status
+
+log = logging.getLogger(__name__)
+
+PROVIDER = "OpenAI"
+SIZE: Final = "1024x1024"
+QUALITY: Final = "medium"
+
+
+class OpenAIImages:
+    """ImageProvider for `provider = "openai"`; the injected client owns timeouts and retries."""
+
+    def __init__(self, client: openai.AsyncOpenAI) -> None:
+        self._client = client
+
+    async def generate(self, spec: ModelSpec, request: ImageRequest) -> ImageResult:
+        """Draw one 1024x1024 picture; references beyond the model's limit are dropped."""
+        _check(spec)
+        references = _within_limit(spec, request.references)
+        try:
+            if references:
+                answer: object = await self._edit(spec, request.prompt, references)
+            else:
+                answer = await self._generate(spec, request.prompt)
+        except openai.OpenAIError as exc:
+            raise translate(exc, PROVIDER) from exc
+        except json.JSONDecodeError as exc:  # the SDK lets a broken JSON body through as is
+            raise InvalidResponse(PROVIDER, "the answer was not valid JSON") from exc
+        png = await asyncio.to_thread(to_png, _picture(answer), PROVIDER)
+        return ImageResult(png, spec)
+
+    async def _generate(self, spec: ModelSpec, prompt: str) -> ImagesResponse:
+        return await self._client.images.generate(
+            model=spec.api_model,
+            prompt=prompt,
+            n=1,
+            size=SIZE,
+            quality=QUALITY,
+            output_format="png",
+        )
+
+    async def _edit(
+        self, spec: ModelSpec, prompt: str, references: tuple[ReferenceImage, ...]
+    ) -> ImagesResponse:
+        # The first photo is kept most faithfully, so the caller's order (faces first) is kept.
+        files = [
+            (f"reference-{index}.{ref.extension}", ref.data, ref.mime_type)
+            for index, ref in enumerate(references, start=1)
+        ]
+        return await self._client.images.edit(
+            model=spec.api_model,
+            image=files,
+            prompt=prompt,
+            n=1,
+            size=SIZE,
+            quality=QUALITY,
+            output_format="png",
+            # Only models that support it get it: mini accepts only "low", gpt-image-2 wants none.
+            input_fidelity="high" if spec.input_fidelity else openai.omit,
+        )
+
+
+def _check(spec: ModelSpec) -> None:
+    """A guard: the services layer resolves retired models to successors before calling us."""
+    if spec.provider is not Provider.OPENAI:
+        raise Misconfigured(PROVIDER, f"{spec.display} is not an OpenAI model")
+    if spec.status is Status.RETIRED:
+        raise Misconfigured(PROVIDER, f"{spec.display} is retired and is never called")
+
+
+def _within_limit(
+    spec: ModelSpec, references: tuple[ReferenceImage, ...]
+) -> tuple[ReferenceImage, ...]:
+    """The first `spec.max_references` photos: they are ordered most important first."""
+    kept = references[: spec.max_references]
+    if len(kept) < len(references):
+        log.info(
+            "%s takes at most %d reference(s); dropping %d",
+            spec.key,
+            spec.max_references,
+            len(references) - len(kept),
+        )
+    return kept
+
+
+def _picture(answer: object) -> bytes:
+    """The decoded bytes of the first picture; a missing or broken one is a malformed answer.
+
+    `answer` is typed loosely on purpose: the SDK returns the raw text, not an ImagesResponse,
+    when a server (or a proxy in front of it) answers with a non-JSON content type.
+    """
+    data = answer.data if isinstance(answer, ImagesResponse) else None
+    encoded = getattr(data[0], "b64_json", None) if data else None
+    if not isinstance(encoded, str) or not encoded:
+        raise InvalidResponse(PROVIDER, "the answer contained no picture")
+    try:
+        return base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidResponse(PROVIDER, "the returned picture is not valid base64") from exc

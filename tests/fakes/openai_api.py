@@ -1,0 +1,369 @@
+"""A loopback OpenAI stand-in: real HTTP on 127.0.0.1, the real wire format, scripted faults.
+
+Point the real SDK (or the bot, via OPENAI_BASE_URL) at `standin.base_url`. Every request is
+recorded in `standin.requests`; answers are solid-colour PNGs (`color`, `size`) and a fixed
+`scene_text` unless a scripted answer is queued for the route:
+
+    async with OpenAIStandin(latency=1.0) as standin:       # or the `openai_standin` fixture
+        standin.queue(EDITS, status=429, headers={"retry-after": "0"})
+        standin.refuse(GENERATIONS)                          # 400 moderation_blocked
+        standin.always(EDITS, status=503)                    # 5xx forever (until reset())
+        standin.queue(CHAT, delay=30)                        # longer than the client's timeout
+        standin.malformed(GENERATIONS); standin.not_an_image(EDITS)
+        ...
+        standin.requests_to(EDITS)[0].images[0].data
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import functools
+import io
+import json
+import socket
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import pytest
+from aiohttp import BodyPartReader, web
+from PIL import Image
+
+GENERATIONS = "/v1/images/generations"
+EDITS = "/v1/images/edits"
+CHAT = "/v1/chat/completions"
+ROUTES = (GENERATIONS, EDITS, CHAT)
+
+DEFAULT_SCENE = "The lighthouse keeper's fox padded along the wet rocks toward the singing whale."
+REFUSAL = "Your request was rejected by the safety system. safety_violations=[violence]."
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    """One uploaded file of a multipart request."""
+
+    field: str  # "image[]" for a list of images, "image" for a single one, "mask"...
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """One request as the stand-in received it."""
+
+    method: str
+    path: str
+    content_type: str
+    headers: Mapping[str, str]  # lower-case names
+    fields: Mapping[str, object]  # the JSON body, or the multipart text fields
+    files: tuple[FilePart, ...]
+    at: float  # time.monotonic() on arrival
+
+    @property
+    def images(self) -> tuple[FilePart, ...]:
+        return tuple(part for part in self.files if part.field in ("image", "image[]"))
+
+
+@dataclass(frozen=True, slots=True)
+class Scripted:
+    """One scripted answer; `json`/`body` None means the route's normal answer."""
+
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+    json: object = None
+    body: bytes | None = None  # sent as is (malformed JSON, a proxy's HTML page)
+    delay: float = 0.0  # seconds, added to the stand-in's latency
+    b64_json: str | None = None  # image routes: this instead of the picture
+    content_type: str = "application/json"  # of `body`
+
+
+def error_body(status: int, message: str, code: str | None = None, kind: str = "") -> object:
+    """OpenAI's error envelope."""
+    kind = kind or ("server_error" if status >= 500 else "invalid_request_error")
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+@functools.lru_cache(maxsize=32)  # encoding a large picture per request would skew benchmarks
+def solid_png(color: str | tuple[int, int, int], size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+def describe(picture: bytes) -> tuple[tuple[int, int], tuple[int, int, int]]:
+    """Size and top-left RGB colour of a picture, to recognise what the stand-in drew."""
+    with Image.open(io.BytesIO(picture)) as image:
+        rgb = image.convert("RGB")
+        red, green, blue = rgb.getpixel((0, 0))  # type: ignore[misc]  # RGB pixels are 3-tuples
+        return image.size, (red, green, blue)
+
+
+class OpenAIStandin:
+    """The stand-in server. Use as `async with OpenAIStandin() as standin:` or the fixture."""
+
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        color: str | tuple[int, int, int] = (0, 128, 128),
+        size: tuple[int, int] = (64, 64),
+        scene_text: str = DEFAULT_SCENE,
+        api_key: str | None = None,
+    ) -> None:
+        self.latency = latency  # seconds before every answer (benchmarks use 1 s)
+        self.color = color
+        self.size = size
+        self.scene_text = scene_text
+        self.api_key = api_key  # when set, any other bearer key gets a realistic 401
+        self.requests: list[Recorded] = []
+        self._queues: dict[str, deque[Scripted]] = {route: deque() for route in ROUTES}
+        self._standing: dict[str, Scripted] = {}
+        self._closing = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._port}/v1"
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=256 * 1024 * 1024)
+        for route in ROUTES:
+            app.router.add_post(route, self._handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+
+    async def close(self) -> None:
+        self._closing.set()  # ends every pending delay at once
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> OpenAIStandin:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- scripting --------------------------------------------------------------------------
+
+    def queue(
+        self,
+        path: str,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        json: object = None,
+        body: bytes | None = None,
+        delay: float = 0.0,
+        b64_json: str | None = None,
+        content_type: str = "application/json",
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` requests to `path` like this, then carry on as before."""
+        scripted = Scripted(status, dict(headers or {}), json, body, delay, b64_json, content_type)
+        self._queues[_route(path)].extend([scripted] * times)
+
+    def always(
+        self,
+        path: str,
+        *,
+        status: int = 200,
+        headers: Mapping[str, str] | None = None,
+        json: object = None,
+        body: bytes | None = None,
+        delay: float = 0.0,
+        b64_json: str | None = None,
+        content_type: str = "application/json",
+    ) -> None:
+        """Answer every request to `path` like this (after the queue) until `reset()`."""
+        self._standing[_route(path)] = Scripted(
+            status, dict(headers or {}), json, body, delay, b64_json, content_type
+        )
+
+    def refuse(self, path: str, message: str = REFUSAL, *, times: int = 1) -> None:
+        """The GPT-image safety refusal: 400 with error.code "moderation_blocked"."""
+        refusal = error_body(400, message, "moderation_blocked", "image_generation_user_error")
+        self.queue(path, status=400, json=refusal, times=times)
+
+    def malformed(self, path: str, *, times: int = 1) -> None:
+        """A 200 whose body is cut-off JSON."""
+        self.queue(path, body=b'{"created": 1, "data": [{"b64_json": "iVBO', times=times)
+
+    def not_an_image(self, path: str, *, times: int = 1) -> None:
+        """A well-formed answer whose b64_json decodes to something that is not a picture."""
+        text = base64.b64encode(b"this is not a picture").decode()
+        self.queue(path, b64_json=text, times=times)
+
+    def reset(self) -> None:
+        """Forget queued and standing answers and the recorded requests."""
+        for pending in self._queues.values():
+            pending.clear()
+        self._standing.clear()
+        self.requests.clear()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def requests_to(self, path: str) -> list[Recorded]:
+        route = _route(path)
+        return [request for request in self.requests if request.path == route]
+
+    @property
+    def picture(self) -> bytes:
+        """The PNG the stand-in currently answers with."""
+        return solid_png(self.color, self.size)
+
+    # -- serving ----------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        recorded = await _record(request)
+        self.requests.append(recorded)
+        pending = self._queues[request.path]
+        scripted = pending.popleft() if pending else self._standing.get(request.path, Scripted())
+        await self._sleep(self.latency + scripted.delay)
+        rejected = self._check_key(recorded)
+        if rejected is not None:
+            return rejected
+        return self._answer(recorded, scripted)
+
+    async def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), seconds)
+
+    def _check_key(self, recorded: Recorded) -> web.Response | None:
+        if self.api_key is None:
+            return None
+        sent = recorded.headers.get("authorization", "").removeprefix("Bearer ")
+        if sent == self.api_key:
+            return None
+        shown = f"{sent[:8]}{'*' * 12}{sent[-4:]}"  # how OpenAI echoes a wrong key
+        message = f"Incorrect API key provided: {shown}. You can find your API key elsewhere."
+        return _json(401, error_body(401, message, "invalid_api_key"), {})
+
+    def _answer(self, recorded: Recorded, scripted: Scripted) -> web.Response:
+        headers = {"x-request-id": f"req_{len(self.requests)}", **scripted.headers}
+        if scripted.body is not None:
+            return web.Response(
+                status=scripted.status,
+                body=scripted.body,
+                headers=headers,
+                content_type=scripted.content_type,
+            )
+        if scripted.json is not None:
+            return _json(scripted.status, scripted.json, headers)
+        if scripted.status >= 400:
+            return _json(scripted.status, error_body(scripted.status, "scripted"), headers)
+        if recorded.path == CHAT:
+            return _json(scripted.status, self._completion(recorded), headers)
+        return _json(scripted.status, self._images(recorded, scripted.b64_json), headers)
+
+    def _images(self, recorded: Recorded, b64_json: str | None) -> object:
+        picture = b64_json or base64.b64encode(self.picture).decode()
+        return {
+            "created": int(time.time()),
+            "data": [{"b64_json": picture}],
+            "background": "opaque",
+            "output_format": recorded.fields.get("output_format", "png"),
+            "quality": recorded.fields.get("quality", "medium"),
+            "size": recorded.fields.get("size", "1024x1024"),
+            "usage": _usage(50, 1056),
+        }
+
+    def _completion(self, recorded: Recorded) -> object:
+        return {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": recorded.fields.get("model", "gpt-5.4-mini"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": self.scene_text, "refusal": None},
+                    "finish_reason": "stop",
+                    "logprobs": None,
+                }
+            ],
+            "usage": {"prompt_tokens": 200, "completion_tokens": 180, "total_tokens": 380},
+        }
+
+
+def _route(path: str) -> str:
+    route = path if path.startswith("/v1/") else "/v1/" + path.lstrip("/")
+    if route not in ROUTES:
+        raise ValueError(f"the stand-in does not serve {path!r}; it serves {ROUTES}")
+    return route
+
+
+def _json(status: int, payload: object, headers: Mapping[str, str]) -> web.Response:
+    return web.Response(
+        status=status, text=json.dumps(payload), headers=headers, content_type="application/json"
+    )
+
+
+def _usage(text_tokens: int, image_tokens: int) -> dict[str, object]:
+    return {
+        "input_tokens": text_tokens,
+        "input_tokens_details": {"text_tokens": text_tokens, "image_tokens": 0},
+        "output_tokens": image_tokens,
+        "total_tokens": text_tokens + image_tokens,
+    }
+
+
+async def _record(request: web.Request) -> Recorded:
+    fields: dict[str, object] = {}
+    files: list[FilePart] = []
+    if request.content_type == "multipart/form-data":
+        await _read_multipart(request, fields, files)
+    else:
+        with contextlib.suppress(ValueError):
+            body = json.loads(await request.read() or b"{}")
+            fields = body if isinstance(body, dict) else {"_body": body}
+    return Recorded(
+        method=request.method,
+        path=request.path,
+        content_type=request.headers.get("content-type", ""),
+        headers={name.lower(): value for name, value in request.headers.items()},
+        fields=fields,
+        files=tuple(files),
+        at=time.monotonic(),
+    )
+
+
+async def _read_multipart(
+    request: web.Request, fields: dict[str, object], files: list[FilePart]
+) -> None:
+    reader = await request.multipart()
+    async for part in reader:
+        if not isinstance(part, BodyPartReader):
+            continue  # nested multipart: the OpenAI API never sends one
+        name = part.name or ""
+        if part.filename is not None:
+            content_type = part.headers.get("content-type", "application/octet-stream")
+            files.append(FilePart(name, part.filename, content_type, bytes(await part.read())))
+        else:
+            fields[name] = await part.text()
+
+
+@pytest.fixture
+async def openai_standin() -> AsyncIterator[OpenAIStandin]:
+    """A running stand-in for one test; import this name into a test module to use it."""
+    async with OpenAIStandin() as standin:
+        yield standin

@@ -1,0 +1,151 @@
+"""xAI's REST wire format as the loopback stand-in (tests/fakes/xai_api.py) speaks it.
+
+Request checks answer like the real API (HTTP 400 with xAI's error envelope); answer bodies follow
+docs.x.ai and the shapes other clients parse (shared/reference/provider-apis.md §2).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+MAX_EDIT_IMAGES = 3
+ASPECT_RATIOS = frozenset({"1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"})
+RESOLUTIONS = frozenset({"480p", "720p"})
+VIDEO_MODEL = "grok-imagine-video"
+TICKS_PER_SECOND = 700_000_000  # $0.07/s at 10^10 ticks per dollar
+
+OutcomeKind = Literal["done", "failed", "expired", "moderated", "missing_file", "never", "redirect"]
+
+
+@dataclass(frozen=True, slots=True)
+class InlineImage:
+    """A picture sent inline as a `data:` URI, decoded."""
+
+    mime_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class VideoOutcome:
+    """How one submitted video job ends (after the stand-in's `polls_until_done` pending polls).
+
+    done: a URL on the stand-in serving `size` MP4 bytes; failed: `error.message` = `message`;
+    expired; moderated: done, no URL, respect_moderation false; missing_file: the URL 404s;
+    never: pending forever; redirect: the URL answers 302 to the file.
+    """
+
+    kind: OutcomeKind = "done"
+    message: str = "Video generation failed"
+    size: int = 4096
+    declare_length: bool = True  # False: served chunked, without Content-Length
+
+    @classmethod
+    def failed(cls, message: str = "Video generation failed") -> VideoOutcome:
+        return cls("failed", message=message)
+
+    @classmethod
+    def oversize(cls, size: int, *, declare_length: bool = True) -> VideoOutcome:
+        return cls("done", size=size, declare_length=declare_length)
+
+
+@dataclass(slots=True)
+class VideoJob:
+    """One submitted job: its scripted outcome, the submitted JSON and how often it was polled."""
+
+    request_id: str
+    outcome: VideoOutcome
+    body: Mapping[str, object]
+    polls: int = 0
+
+
+def error_body(message: str, code: str = "Client specified an invalid argument") -> object:
+    """xAI's error envelope: a code sentence and a message string."""
+    return {"code": code, "error": message}
+
+
+def fields_of(body: object) -> Mapping[str, object]:
+    return body if isinstance(body, dict) else {}
+
+
+def decode_data_uri(url: object) -> InlineImage | None:
+    if not isinstance(url, str) or not url.startswith("data:") or ";base64," not in url:
+        return None
+    head, payload = url.removeprefix("data:").split(";base64,", 1)
+    try:
+        return InlineImage(head, base64.b64decode(payload, validate=True))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def inline_images(body: Mapping[str, object]) -> tuple[InlineImage, ...]:
+    """The decodable `image.url` / `images[].url` data URIs of a request, in order."""
+    parts = body.get("images")
+    entries = list(parts) if isinstance(parts, list) else [body.get("image")]
+    decoded = [decode_data_uri(fields_of(entry).get("url")) for entry in entries]
+    return tuple(image for image in decoded if image is not None)
+
+
+def _needs_model_and_prompt(fields: Mapping[str, object]) -> str | None:
+    if not isinstance(fields.get("model"), str) or not isinstance(fields.get("prompt"), str):
+        return "`model` and `prompt` are required strings"
+    return None
+
+
+def image_problem(fields: Mapping[str, object]) -> str | None:
+    if fields.get("aspect_ratio", "1:1") not in ASPECT_RATIOS | {"auto"}:
+        return "Unsupported aspect_ratio"
+    return _needs_model_and_prompt(fields)
+
+
+def edit_problem(content_type: str, fields: Mapping[str, object], images: int) -> str | None:
+    if not content_type.startswith("application/json"):
+        return "Expected a JSON body"  # xAI rejects the OpenAI SDK's multipart edits
+    if ("image" in fields) == ("images" in fields):
+        return "Send exactly one of `image` or `images`"
+    if not 1 <= images <= MAX_EDIT_IMAGES:
+        return f"Send 1 to {MAX_EDIT_IMAGES} images as data URIs or https URLs"
+    return image_problem(fields)
+
+
+def video_problem(fields: Mapping[str, object], images: int) -> str | None:
+    duration = fields.get("duration", 8)
+    if not isinstance(duration, int) or not 1 <= duration <= 15:
+        return "`duration` must be 1 to 15 seconds"
+    if fields.get("aspect_ratio", "16:9") not in ASPECT_RATIOS:
+        return "Unsupported aspect_ratio"
+    if fields.get("resolution", "480p") not in RESOLUTIONS:
+        return "Unsupported resolution"
+    if "image" in fields and not images:
+        return "`image.url` must be a data URI or an https URL"
+    return _needs_model_and_prompt(fields)
+
+
+def pending_answer(job: VideoJob, polls_until_done: int, *, bare: bool) -> object:
+    if bare:
+        return {"request_id": job.request_id}  # some early answers only echo the id
+    return {"status": "pending", "progress": min(99, 100 * job.polls // (polls_until_done + 1))}
+
+
+def final_answer(job: VideoJob, origin: str) -> object:
+    """The poll answer once the job has reached its scripted outcome."""
+    kind = job.outcome.kind
+    duration = job.body.get("duration", 8)
+    if kind == "failed":
+        error = {"code": "internal_error", "message": job.outcome.message}
+        video: dict[str, object] = {"duration": 0, "respect_moderation": True}
+        return {"status": "failed", "video": video, "model": "", "error": error}
+    if kind == "expired":
+        return {"status": "expired"}
+    if kind == "moderated":
+        video = {"duration": duration, "respect_moderation": False}
+        return {"status": "done", "video": video, "model": VIDEO_MODEL}
+    folder = "redirect" if kind == "redirect" else "files"
+    url = f"{origin}/{folder}/{job.request_id}.mp4"
+    video = {"url": url, "duration": duration, "respect_moderation": True}
+    ticks = duration * TICKS_PER_SECOND if isinstance(duration, int) else 0
+    usage = {"cost_in_usd_ticks": ticks}
+    return {"status": "done", "video": video, "model": VIDEO_MODEL, "usage": usage}
