@@ -1,1 +1,47 @@
-"""Persistence: SQLite through aiosqlite and the media store on disk (SPEC §9)."""
+"""Everything StoryBot remembers across restarts: SQLite through aiosqlite, media on disk."""
+
+from storage.clock import Clock, next_utc_midnight, utc_now
+from storage.errors import (
+    IllegalTransition,
+    JobAlreadyActive,
+    NotFound,
+    QuotaExceeded,
+    SchemaTooNew,
+    StorageError,
+)
+from storage.guilds import GuildSettings
+from storage.jobs import INTERRUPTED, SUPERSEDED, JobState, VideoJob
+from storage.media import MediaStore, MediaTooLarge
+from storage.scenes import Scene, SceneStatus
+from storage.store import StartupRecovery, Storage
+from storage.stories import ReferencePhoto, Story
+from storage.usage import KindUsage, UsageEntry, UsageKind, UsageSummary
+
+__all__ = [
+    "INTERRUPTED",
+    "SUPERSEDED",
+    "Clock",
+    "GuildSettings",
+    "IllegalTransition",
+    "JobAlreadyActive",
+    "JobState",
+    "KindUsage",
+    "MediaStore",
+    "MediaTooLarge",
+    "NotFound",
+    "QuotaExceeded",
+    "ReferencePhoto",
+    "Scene",
+    "SceneStatus",
+    "SchemaTooNew",
+    "StartupRecovery",
+    "Storage",
+    "StorageError",
+    "Story",
+    "UsageEntry",
+    "UsageKind",
+    "UsageSummary",
+    "VideoJob",
+    "next_utc_midnight",
+    "utc_now",
+]

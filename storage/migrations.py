@@ -1,0 +1,181 @@
+"""Schema versions: an ordered list of migrations, `PRAGMA user_version` = the last applied.
+
+Never edit a released migration; append a new one. Each runs in its own BEGIN IMMEDIATE
+transaction together with the version bump, so a crash leaves the old version or the new one.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Final
+
+import aiosqlite
+
+from storage.errors import SchemaTooNew
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """Schema version `version`: the statements that lead to it from `version - 1`."""
+
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+CORE = Migration(
+    1,
+    "guild settings, meta, stories, reference photos, scenes, usage ledger",
+    (
+        """CREATE TABLE guild_settings (
+            guild_id INTEGER PRIMARY KEY,
+            tier TEXT,
+            default_model TEXT,
+            video_default INTEGER NOT NULL DEFAULT 0 CHECK (video_default IN (0, 1))
+        )""",
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            author_id INTEGER NOT NULL,
+            premise TEXT NOT NULL,
+            title TEXT NOT NULL,
+            model_key TEXT NOT NULL,
+            video_mode INTEGER NOT NULL CHECK (video_mode IN (0, 1)),
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX stories_by_member ON stories (guild_id, channel_id, author_id, id)",
+        """CREATE TABLE reference_photos (
+            story_id INTEGER NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
+            position INTEGER NOT NULL CHECK (position >= 0),
+            file_name TEXT NOT NULL,
+            mime_type TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+            PRIMARY KEY (story_id, position)
+        )""",
+        """CREATE TABLE scenes (
+            id INTEGER PRIMARY KEY,
+            story_id INTEGER NOT NULL REFERENCES stories (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL CHECK (number >= 1),
+            text TEXT NOT NULL,
+            model_key TEXT NOT NULL,
+            direction TEXT,
+            image_version INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'ready', 'failed')),
+            failure_reason TEXT,
+            channel_id INTEGER NOT NULL,
+            message_id INTEGER,
+            created_at TEXT NOT NULL,
+            UNIQUE (story_id, number)
+        )""",
+        """CREATE TABLE usage (
+            id INTEGER PRIMARY KEY,
+            guild_id INTEGER NOT NULL,
+            member_id INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('scene', 'image', 'video')),
+            model_key TEXT NOT NULL,
+            cost_usd REAL NOT NULL CHECK (cost_usd >= 0),
+            day TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX usage_by_guild_day ON usage (guild_id, day, kind)",
+        "CREATE INDEX usage_by_member_day ON usage (guild_id, member_id, day, kind)",
+    ),
+)
+
+# Version 1 wrote a row only after success; reservations add rows before the provider call
+# (so concurrent requests cannot overshoot a quota). Old rows were all successes: 'ok'.
+USAGE_OUTCOME = Migration(
+    2,
+    "usage reservations: outcome pending | ok | failed",
+    (
+        """ALTER TABLE usage ADD COLUMN outcome TEXT NOT NULL DEFAULT 'ok'
+            CHECK (outcome IN ('pending', 'ok', 'failed'))""",
+    ),
+)
+
+VIDEO_JOBS = Migration(
+    3,
+    "video jobs (SPEC §8)",
+    (
+        """CREATE TABLE video_jobs (
+            id INTEGER PRIMARY KEY,
+            scene_id INTEGER NOT NULL REFERENCES scenes (id) ON DELETE CASCADE,
+            guild_id INTEGER NOT NULL,
+            channel_id INTEGER NOT NULL,
+            message_id INTEGER,
+            image_version INTEGER NOT NULL,
+            usage_id INTEGER REFERENCES usage (id) ON DELETE SET NULL,
+            state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN
+                ('queued', 'submitting', 'submitted', 'downloading', 'done', 'failed')),
+            provider_request_id TEXT,
+            reason TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reported INTEGER NOT NULL DEFAULT 0 CHECK (reported IN (0, 1)),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            submitted_at TEXT,
+            next_poll_at TEXT NOT NULL,
+            CHECK (state <> 'failed' OR reason IS NOT NULL),
+            CHECK (state NOT IN ('submitted', 'downloading', 'done')
+                OR provider_request_id IS NOT NULL)
+        )""",
+        # The loop's query: only unfinished rows live in this index, so finished history
+        # never slows down claiming.
+        """CREATE INDEX video_jobs_due ON video_jobs (next_poll_at)
+            WHERE state IN ('queued', 'submitted')""",
+        # A second Animate on a scene with an unfinished job violates this: refused.
+        """CREATE UNIQUE INDEX video_jobs_one_active_per_scene ON video_jobs (scene_id)
+            WHERE state IN ('queued', 'submitting', 'submitted', 'downloading')""",
+        """CREATE INDEX video_jobs_unreported ON video_jobs (id)
+            WHERE reported = 0 AND state IN ('done', 'failed')""",
+        "CREATE INDEX video_jobs_by_scene ON video_jobs (scene_id, id)",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (CORE, USAGE_OUTCOME, VIDEO_JOBS)
+LATEST_VERSION: Final = MIGRATIONS[-1].version
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    """The version recorded in the database file (0 for a new, empty one)."""
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+async def migrate(
+    conn: aiosqlite.Connection,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+    upto: int | None = None,
+) -> int:
+    """Apply every migration after the database's version (up to `upto`); returns the version."""
+    latest = migrations[-1].version if migrations else 0
+    current = await schema_version(conn)
+    if current > latest:
+        raise SchemaTooNew(current, latest)
+    target = latest if upto is None else upto
+    for migration in migrations:
+        if current < migration.version <= target:
+            await _apply(conn, migration)
+    return await schema_version(conn)
+
+
+async def _apply(conn: aiosqlite.Connection, migration: Migration) -> None:
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        if await schema_version(conn) < migration.version:
+            for statement in migration.statements:
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+            log.info("applied migration %d: %s", migration.version, migration.name)
+        await conn.commit()
+    except BaseException:
+        await conn.rollback()
+        raise

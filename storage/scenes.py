@@ -1,0 +1,140 @@
+"""Scenes of a story: text, the model that drew it, image versions, and where it was posted."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from storage.clock import Clock, from_db_time, to_db_time, utc_now
+from storage.db import Database, Params, Row
+from storage.errors import NotFound
+
+
+class SceneStatus(StrEnum):
+    """Outcome of the scene's latest image generation."""
+
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Scene:
+    """One scene; `image_version` counts the images drawn for it (0 = none yet)."""
+
+    id: int
+    story_id: int
+    number: int
+    text: str
+    model_key: str
+    direction: str | None
+    image_version: int
+    status: SceneStatus
+    failure_reason: str | None
+    channel_id: int
+    message_id: int | None
+    created_at: datetime
+
+
+def _scene(row: Row) -> Scene:
+    return Scene(
+        id=row["id"],
+        story_id=row["story_id"],
+        number=row["number"],
+        text=row["text"],
+        model_key=row["model_key"],
+        direction=row["direction"],
+        image_version=row["image_version"],
+        status=SceneStatus(row["status"]),
+        failure_reason=row["failure_reason"],
+        channel_id=row["channel_id"],
+        message_id=row["message_id"],
+        created_at=from_db_time(row["created_at"]),
+    )
+
+
+# One statement picks the next number and inserts, so two writers cannot take the same one.
+_INSERT = """INSERT INTO scenes (story_id, number, text, model_key, direction, channel_id,
+        created_at)
+    SELECT :story_id, COALESCE(MAX(number), 0) + 1, :text, :model_key, :direction, :channel_id,
+        :created_at
+    FROM scenes WHERE story_id = :story_id
+    RETURNING *"""
+
+
+class SceneRepository:
+    """Reads and writes `scenes`."""
+
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def create(
+        self,
+        *,
+        story_id: int,
+        text: str,
+        model_key: str,
+        channel_id: int,
+        direction: str | None = None,
+    ) -> Scene:
+        """Append a pending scene to the story; it gets the next scene number."""
+        params = {
+            "story_id": story_id,
+            "text": text,
+            "model_key": model_key,
+            "direction": direction,
+            "channel_id": channel_id,
+            "created_at": to_db_time(self._clock()),
+        }
+        try:
+            return _scene(await self._db.fetch_returning(_INSERT, params))
+        except sqlite3.IntegrityError as exc:
+            if "FOREIGN KEY" in str(exc):
+                raise NotFound("story", story_id) from exc
+            raise
+
+    async def get(self, scene_id: int) -> Scene | None:
+        """The scene with this id, or None."""
+        row = await self._db.fetch_one("SELECT * FROM scenes WHERE id = ?", (scene_id,))
+        return _scene(row) if row is not None else None
+
+    async def list_for_story(self, story_id: int) -> list[Scene]:
+        """The story's scenes in order (the scene writer's context)."""
+        rows = await self._db.fetch_all(
+            "SELECT * FROM scenes WHERE story_id = ? ORDER BY number", (story_id,)
+        )
+        return [_scene(row) for row in rows]
+
+    async def record_image(self, scene_id: int, model_key: str) -> Scene:
+        """A new image was stored for the scene: ready, next image version, model used."""
+        return await self._update(
+            """UPDATE scenes SET status = 'ready', failure_reason = NULL,
+                image_version = image_version + 1, model_key = ? WHERE id = ? RETURNING *""",
+            (model_key, scene_id),
+            scene_id,
+        )
+
+    async def mark_failed(self, scene_id: int, reason: str) -> Scene:
+        """The latest generation for the scene failed; keep why."""
+        return await self._update(
+            "UPDATE scenes SET status = 'failed', failure_reason = ? WHERE id = ? RETURNING *",
+            (reason, scene_id),
+            scene_id,
+        )
+
+    async def set_message(self, scene_id: int, *, channel_id: int, message_id: int) -> Scene:
+        """Remember the Discord message that shows the scene (edited later by the video loop)."""
+        return await self._update(
+            "UPDATE scenes SET channel_id = ?, message_id = ? WHERE id = ? RETURNING *",
+            (channel_id, message_id, scene_id),
+            scene_id,
+        )
+
+    async def _update(self, sql: str, params: Params, scene_id: int) -> Scene:
+        row = await self._db.fetch_one(sql, params)
+        if row is None:
+            raise NotFound("scene", scene_id)
+        return _scene(row)

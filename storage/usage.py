@@ -1,0 +1,222 @@
+"""The usage ledger: one row per generation, counted per UTC day for quotas and /usage.
+
+A generation that fails is not counted. Two ways to write:
+- `record` after a success (simple; a check-then-record race can overshoot a quota by the
+  number of generations running at once);
+- `reserve` before the provider call, then `settle` — the check and the insert are one
+  transaction, so concurrent requests cannot overshoot; a failed one is settled as failed
+  and stops counting. Reservations left pending by a crash are released at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from storage.clock import Clock, from_db_time, next_utc_midnight, to_db_time, utc_day, utc_now
+from storage.db import Database, Row, Session
+from storage.errors import NotFound, QuotaExceeded
+
+
+class UsageKind(StrEnum):
+    """What was generated: a new scene, a redrawn image (Regenerate), a video."""
+
+    SCENE = "scene"
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEntry:
+    """One generation; `outcome` is 'pending' (reserved), 'ok' or 'failed' (not counted)."""
+
+    id: int
+    guild_id: int
+    member_id: int
+    kind: UsageKind
+    model_key: str
+    cost_usd: float
+    day: date
+    outcome: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KindUsage:
+    """Counted generations of one kind today and their estimated cost."""
+
+    count: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSummary:
+    """A guild's use today (for /usage), with the moment the counters reset."""
+
+    guild_id: int
+    day: date
+    by_kind: Mapping[UsageKind, KindUsage]
+    resets_at: datetime
+
+    @property
+    def total_cost_usd(self) -> float:
+        """Estimated cost of everything counted today."""
+        return sum(usage.cost_usd for usage in self.by_kind.values())
+
+
+def _entry(row: Row) -> UsageEntry:
+    return UsageEntry(
+        id=row["id"],
+        guild_id=row["guild_id"],
+        member_id=row["member_id"],
+        kind=UsageKind(row["kind"]),
+        model_key=row["model_key"],
+        cost_usd=row["cost_usd"],
+        day=date.fromisoformat(row["day"]),
+        outcome=row["outcome"],
+        created_at=from_db_time(row["created_at"]),
+    )
+
+
+_INSERT = """INSERT INTO usage (guild_id, member_id, kind, model_key, cost_usd, day,
+        created_at, outcome)
+    VALUES (:guild_id, :member_id, :kind, :model_key, :cost_usd, :day, :created_at, :outcome)
+    RETURNING *"""
+# Optional member filter without building SQL: a NULL :member_id matches every member.
+_COUNT = """SELECT COUNT(*) AS n FROM usage
+    WHERE guild_id = :guild_id AND day = :day AND kind = :kind AND outcome <> 'failed'
+    AND (:member_id IS NULL OR member_id = :member_id)"""
+
+
+class UsageLedger:
+    """Reads and writes `usage`."""
+
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def record(
+        self,
+        *,
+        guild_id: int,
+        member_id: int,
+        kind: UsageKind,
+        model_key: str,
+        cost_usd: float,
+        at: datetime | None = None,
+    ) -> UsageEntry:
+        """Record a successful generation (call only after it succeeded)."""
+        params = self._params(guild_id, member_id, kind, model_key, cost_usd, at, "ok")
+        return _entry(await self._db.fetch_returning(_INSERT, params))
+
+    async def reserve(
+        self,
+        *,
+        guild_id: int,
+        member_id: int,
+        kind: UsageKind,
+        model_key: str,
+        cost_usd: float,
+        guild_limit: int | None,
+        member_limit: int | None,
+    ) -> UsageEntry:
+        """Check the daily limits and hold a slot in one transaction; QuotaExceeded if full."""
+        moment = self._clock()
+        params = self._params(guild_id, member_id, kind, model_key, cost_usd, moment, "pending")
+        async with self._db.transaction() as tx:
+            for scope, limit, member in (
+                ("guild", guild_limit, None),
+                ("member", member_limit, member_id),
+            ):
+                if limit is not None and await _count(tx, params, member) >= limit:
+                    raise QuotaExceeded(scope, kind.value, limit, next_utc_midnight(moment))
+            row = await tx.fetch_returning(_INSERT, params)
+        return _entry(row)
+
+    async def settle(self, entry_id: int, *, succeeded: bool) -> UsageEntry:
+        """Close a reservation: counted if the generation succeeded, not counted if it failed."""
+        row = await self._db.fetch_one(
+            "UPDATE usage SET outcome = ? WHERE id = ? AND outcome = 'pending' RETURNING *",
+            ("ok" if succeeded else "failed", entry_id),
+        )
+        if row is None:
+            raise NotFound("pending usage entry", entry_id)
+        return _entry(row)
+
+    async def release_pending(self) -> int:
+        """At start: reservations of generations a crash interrupted stop counting."""
+        return await self._db.execute(
+            "UPDATE usage SET outcome = 'failed' WHERE outcome = 'pending'"
+        )
+
+    async def count_today(
+        self,
+        guild_id: int,
+        kind: UsageKind,
+        *,
+        member_id: int | None = None,
+        now: datetime | None = None,
+    ) -> int:
+        """Generations of `kind` counted today (UTC) in the guild, or by one member of it."""
+        params = {
+            "guild_id": guild_id,
+            "kind": kind.value,
+            "day": utc_day(now if now is not None else self._clock()),
+        }
+        return await _count(self._db, params, member_id)
+
+    async def summary_today(self, guild_id: int, *, now: datetime | None = None) -> UsageSummary:
+        """The guild's counted use today by kind, and when it resets."""
+        moment = now if now is not None else self._clock()
+        rows = await self._db.fetch_all(
+            """SELECT kind, COUNT(*) AS n, TOTAL(cost_usd) AS cost FROM usage
+                WHERE guild_id = ? AND day = ? AND outcome <> 'failed' GROUP BY kind""",
+            (guild_id, utc_day(moment)),
+        )
+        by_kind = {kind: KindUsage() for kind in UsageKind}
+        by_kind |= {UsageKind(row["kind"]): KindUsage(row["n"], row["cost"]) for row in rows}
+        return UsageSummary(
+            guild_id=guild_id,
+            day=date.fromisoformat(utc_day(moment)),
+            by_kind=by_kind,
+            resets_at=next_utc_midnight(moment),
+        )
+
+    def _params(
+        self,
+        guild_id: int,
+        member_id: int,
+        kind: UsageKind,
+        model_key: str,
+        cost_usd: float,
+        at: datetime | None,
+        outcome: str,
+    ) -> dict[str, object]:
+        moment = at if at is not None else self._clock()
+        return {
+            "guild_id": guild_id,
+            "member_id": member_id,
+            "kind": kind.value,
+            "model_key": model_key,
+            "cost_usd": cost_usd,
+            "day": utc_day(moment),
+            "created_at": to_db_time(moment),
+            "outcome": outcome,
+        }
+
+
+async def _count(
+    runner: Session | Database, params: Mapping[str, object], member_id: int | None
+) -> int:
+    row = await runner.fetch_returning(
+        _COUNT,
+        {
+            "guild_id": params["guild_id"],
+            "day": params["day"],
+            "kind": params["kind"],
+            "member_id": member_id,
+        },
+    )
+    return int(row["n"])

@@ -1,0 +1,155 @@
+"""The media store: SPEC §9 paths, names without user input, atomic writes."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from storage import MediaStore, MediaTooLarge, Storage
+from tests.storage.spawn import run_until_ready_then_kill
+
+
+@pytest.fixture
+async def media(tmp_path: Path) -> MediaStore:
+    store = MediaStore(tmp_path / "data")
+    await store.create_folders()
+    return store
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
+    for part in parts:
+        yield part
+
+
+def test_paths_are_the_ones_spec_names(tmp_path: Path) -> None:
+    store = MediaStore(tmp_path)
+    assert store.image_path(7) == tmp_path / "images" / "7.png"
+    assert store.video_path(7) == tmp_path / "videos" / "7.mp4"
+    assert store.reference_dir(3) == tmp_path / "references" / "3"
+
+
+@pytest.mark.parametrize("bad_id", [-1, True, "7", "../7", 7.0])
+def test_only_non_negative_integer_ids_make_file_names(tmp_path: Path, bad_id: object) -> None:
+    with pytest.raises(ValueError, match="integers"):
+        MediaStore(tmp_path).image_path(bad_id)  # type: ignore[arg-type]  # bad input on purpose
+
+
+@pytest.mark.parametrize("name", ["../0.png", "0.png/../../x", "cat.png", "0.exe", "0.PNG"])
+def test_reference_names_other_than_generated_ones_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="reference photo name"):
+        MediaStore(tmp_path).reference_path(1, name)
+
+
+async def test_an_image_round_trips_and_is_replaced(media: MediaStore) -> None:
+    assert await media.read_image(7) is None
+    assert await media.save_image(7, b"old") == media.image_path(7)
+    await media.save_image(7, b"new")
+    assert await media.read_image(7) == b"new"
+    assert files_in(media.images_dir) == ["7.png"]
+
+
+async def test_reference_files_are_named_by_position_and_type_only(media: MediaStore) -> None:
+    names = [
+        await media.save_reference(3, 0, b"a", "image/png"),
+        await media.save_reference(3, 1, b"b", "image/jpeg"),
+        await media.save_reference(3, 2, b"c", "image/webp"),
+    ]
+    assert names == ["0.png", "1.jpg", "2.webp"]
+    assert files_in(media.reference_dir(3)) == names
+    assert await media.read_reference(3, "1.jpg") == b"b"
+
+
+async def test_an_unsupported_reference_type_is_refused(media: MediaStore) -> None:
+    with pytest.raises(ValueError, match="unsupported"):
+        await media.save_reference(3, 0, b"<svg/>", "image/svg+xml")
+
+
+async def test_a_failure_before_replace_keeps_the_old_file_and_no_temp(
+    media: MediaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await media.save_image(7, b"old picture")
+
+    def crash(src: object, dst: object) -> None:
+        raise OSError("disk vanished")
+
+    monkeypatch.setattr(os, "replace", crash)
+    with pytest.raises(OSError, match="disk vanished"):
+        await media.save_image(7, b"new picture")
+    assert media.image_path(7).read_bytes() == b"old picture"
+    assert files_in(media.images_dir) == ["7.png"]
+
+
+async def test_a_failure_on_a_first_write_leaves_no_file(
+    media: MediaStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(fd: int) -> None:
+        raise OSError("fsync failed")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    with pytest.raises(OSError, match="fsync failed"):
+        await media.save_video(7, b"mp4")
+    assert files_in(media.videos_dir) == []
+
+
+async def test_a_process_killed_mid_write_leaves_the_old_image_whole(data_dir: Path) -> None:
+    storage = await Storage.open(data_dir)
+    await storage.media.save_image(7, b"O" * 1000)
+    await storage.close()
+
+    await run_until_ready_then_kill("write-image-and-hang", data_dir, 7, 2_000_000)
+
+    store = MediaStore(data_dir)
+    assert store.image_path(7).read_bytes() == b"O" * 1000
+    assert len(files_in(store.images_dir)) == 2, "the killed write left its temp file"
+    assert await store.remove_temp_files() == 1
+    assert files_in(store.images_dir) == ["7.png"]
+
+
+async def test_a_streamed_video_is_committed_whole(media: MediaStore) -> None:
+    path = await media.save_video_stream(7, chunks(b"ab", b"cd"), max_bytes=4)
+    assert path.read_bytes() == b"abcd"
+    assert files_in(media.videos_dir) == ["7.mp4"]
+
+
+async def test_a_video_over_the_cap_is_dropped_and_the_old_one_kept(media: MediaStore) -> None:
+    await media.save_video(7, b"old")
+    with pytest.raises(MediaTooLarge):
+        await media.save_video_stream(7, chunks(b"abc", b"de"), max_bytes=4)
+    assert files_in(media.videos_dir) == ["7.mp4"]
+    assert media.video_path(7).read_bytes() == b"old"
+
+
+async def test_a_downloader_writes_a_temp_path_then_commits_it(media: MediaStore) -> None:
+    temp = media.video_temp_path(7)
+    assert temp.parent == media.videos_dir
+    assert temp != media.video_path(7)
+    temp.write_bytes(b"mp4")
+    assert not media.video_path(7).exists()
+    assert await media.commit_video(7, temp) == media.video_path(7)
+    assert files_in(media.videos_dir) == ["7.mp4"]
+
+
+async def test_commit_refuses_a_path_that_is_not_its_scenes_temp(
+    media: MediaStore, tmp_path: Path
+) -> None:
+    outside = tmp_path / "7.mp4.abc.tmp"
+    outside.write_bytes(b"x")
+    with pytest.raises(ValueError, match="not a temp path"):
+        await media.commit_video(7, outside)
+    with pytest.raises(ValueError, match="not a temp path"):
+        await media.commit_video(8, media.video_temp_path(7))
+
+
+async def test_delete_video_drops_only_that_scenes_video(media: MediaStore) -> None:
+    await media.save_video(7, b"a")
+    await media.save_video(8, b"b")
+    await media.delete_video(7)
+    await media.delete_video(7)  # already gone is fine
+    assert files_in(media.videos_dir) == ["8.mp4"]

@@ -1,0 +1,117 @@
+"""Storage work in a separate process, so tests can SIGKILL it at a chosen point.
+
+    python -m tests.storage.worker <scenario> <data_dir> [int ...]
+
+A scenario that stops at a point prints one line ("READY ...") and then hangs until killed;
+the others print "DONE ..." and exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from storage import QuotaExceeded, Storage, UsageKind
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+
+
+async def hang() -> None:
+    await asyncio.Event().wait()
+
+
+async def submit_and_hang(storage: Storage, args: list[int]) -> None:
+    """Die between sending a video request and committing its id."""
+    (job,) = await storage.jobs.claim_due(limit=1)
+    await storage.jobs.begin_submit(job.id)
+    say(f"READY {job.id}")  # the request would be on the wire now
+    await hang()
+
+
+async def claim_and_hang(storage: Storage, args: list[int]) -> None:
+    """Die after claiming a queued job, before anything was sent."""
+    (job,) = await storage.jobs.claim_due(limit=1, lease=timedelta(hours=1))
+    say(f"READY {job.id}")
+    await hang()
+
+
+async def download_and_hang(storage: Storage, args: list[int]) -> None:
+    """Die in the middle of downloading a finished video."""
+    (job,) = await storage.jobs.claim_due(limit=1, lease=timedelta(hours=1))
+    await storage.jobs.begin_download(job.id)
+    temp = storage.media.video_temp_path(job.scene_id)
+    temp.write_bytes(b"half an mp4")
+    say(f"READY {job.id}")
+    await hang()
+
+
+async def hang_in_transaction(storage: Storage, args: list[int]) -> None:
+    """Die holding the write lock with an uncommitted change."""
+    async with storage.db.transaction() as tx:
+        await tx.execute("INSERT INTO meta VALUES ('uncommitted', 'yes')")
+        say("READY")
+        await hang()
+
+
+async def write_image_and_hang(storage: Storage, args: list[int]) -> None:
+    """Die after writing the new image's bytes but before they replace the old file."""
+    scene_id, size = args
+
+    def stop_here(fd: object) -> None:
+        say("READY")
+        time.sleep(3600)  # frozen mid-write (in the writer thread) until the test kills us
+
+    os.fsync = stop_here
+    await storage.media.save_image(scene_id, b"N" * size)
+
+
+async def append_scenes(storage: Storage, args: list[int]) -> None:
+    story_id, count = args
+    for _ in range(count):
+        await storage.scenes.create(story_id=story_id, text="t", model_key="m", channel_id=1)
+    say("DONE")
+
+
+async def reserve(storage: Storage, args: list[int]) -> None:
+    attempts, limit = args
+    won = 0
+    for _ in range(attempts):
+        try:
+            await storage.usage.reserve(
+                guild_id=1, member_id=os.getpid(), kind=UsageKind.SCENE, model_key="m",
+                cost_usd=0.01, guild_limit=limit, member_limit=None,
+            )  # fmt: skip
+            won += 1
+        except QuotaExceeded:
+            pass
+    say(f"DONE {won}")
+
+
+SCENARIOS: dict[str, Callable[[Storage, list[int]], Awaitable[None]]] = {
+    "submit-and-hang": submit_and_hang,
+    "claim-and-hang": claim_and_hang,
+    "download-and-hang": download_and_hang,
+    "hang-in-transaction": hang_in_transaction,
+    "write-image-and-hang": write_image_and_hang,
+    "append-scenes": append_scenes,
+    "reserve": reserve,
+}
+
+
+async def main(scenario: str, data_dir: Path, args: list[int]) -> None:
+    storage = await Storage.open(data_dir)
+    try:
+        await SCENARIOS[scenario](storage, args)
+    finally:
+        await storage.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], Path(sys.argv[2]), [int(a) for a in sys.argv[3:]]))
