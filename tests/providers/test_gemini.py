@@ -29,11 +29,8 @@ from providers.errors import (
 )
 from providers.gemini import SAFETY_REASONS, GeminiImages, gemini_client
 from providers.registry import BUILT_IN, ModelSpec, Provider
-from tests.fakes import gemini_api
 from tests.fakes.gemini_api import GeminiStandin, answer, inline
 from tests.fakes.pictures import jpeg, png, webp
-
-gemini_standin = gemini_api.gemini_standin  # the shared fixture, under its own name
 
 KEY = "AIzaSyTestKey-0123456789abcdefghijklmn"
 ATTEMPTS = 3

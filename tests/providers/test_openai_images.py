@@ -20,11 +20,8 @@ from providers.errors import (
 )
 from providers.openai_images import OpenAIImages
 from providers.registry import BUILT_IN, ModelSpec, Provider, load_catalog
-from tests.fakes import openai_api
 from tests.fakes.openai_api import EDITS, GENERATIONS, OpenAIStandin, describe, error_body
 from tests.fakes.pictures import jpeg, png, webp
-
-openai_standin = openai_api.openai_standin  # the shared fixture, under its own name
 
 MAX_RETRIES = 2
 OFFERED = tuple(s for s in BUILT_IN if s.provider is Provider.OPENAI and s.offered)

@@ -16,10 +16,7 @@ from providers.errors import (
     RateLimited,
 )
 from providers.text import MAX_SCENE_CHARS, RECENT_SCENES, OpenAISceneWriter, PlainSceneWriter
-from tests.fakes import openai_api
 from tests.fakes.openai_api import CHAT, OpenAIStandin, Recorded, error_body
-
-openai_standin = openai_api.openai_standin  # the shared fixture, under its own name
 
 MODEL = "gpt-5.4-mini"
 MAX_RETRIES = 2

@@ -21,11 +21,8 @@ from providers.errors import (
 )
 from providers.registry import BUILT_IN, ModelSpec
 from providers.xai_images import XAIImages
-from tests.fakes import xai_api
 from tests.fakes.pictures import jpeg, png, webp
 from tests.fakes.xai_api import EDITS, GENERATIONS, XAIStandin, error_body
-
-xai_standin = xai_api.xai_standin  # the shared fixture, under its own name
 
 MAX_RETRIES = 2
 GROK = next(spec for spec in BUILT_IN if spec.key == "grok-imagine")

@@ -21,11 +21,8 @@ from providers.errors import (
 )
 from providers.retry import RetryPolicy
 from providers.xai_video import XAIVideo
-from tests.fakes import xai_api
 from tests.fakes.pictures import png
 from tests.fakes.xai_api import FILES, POLL, VIDEOS, VideoOutcome, XAIStandin
-
-xai_standin = xai_api.xai_standin  # the shared fixture, under its own name
 
 MAX_RETRIES = 2
 ATTEMPTS = 3
