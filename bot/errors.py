@@ -16,6 +16,7 @@ from providers.errors import (
     TooLarge,
     Unavailable,
 )
+from storage import QuotaExceeded
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,18 @@ def member_text(exc: BaseException) -> str:
         return exc.text
     if isinstance(exc, ProviderError):
         return provider_text(exc)
+    if isinstance(exc, QuotaExceeded):
+        return quota_text(exc)
     incident = secrets.token_hex(4)
     log.error("incident %s: unexpected error", incident, exc_info=exc)
     return f"Something went wrong on our side (incident `{incident}`). Please try again."
+
+
+def quota_text(exc: QuotaExceeded) -> str:
+    whose = "This server has" if exc.scope == "guild" else "You have"
+    what = {"scene": "scenes", "image": "pictures", "video": "videos"}.get(exc.kind, exc.kind)
+    resets = int(exc.resets_at.timestamp())
+    return (
+        f"{whose} used all {exc.limit} {what} for today. "
+        f"The quota resets <t:{resets}:R> (midnight UTC)."
+    )

@@ -1,0 +1,61 @@
+"""Entry point: `python -m bot` runs the bot, `python -m bot check` validates configuration."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pydantic import ValidationError
+
+from bot.check import report
+from bot.logs import configure_logging
+from bot.settings import Settings
+from bot.tiers import TierTable, load_tiers
+from providers.config_file import ConfigFileError
+from providers.registry import Catalog, load_catalog
+
+SETUP_HINT = "DISCORD_TOKEN is not set: copy .env.example to .env and put your bot token in it."
+
+
+class ConfigError(Exception):
+    """Configuration that cannot run; the message is one line for the operator."""
+
+
+def load_configuration() -> tuple[Settings, Catalog, TierTable]:
+    try:
+        settings = Settings()
+        catalog = load_catalog(settings.models_file)
+        tiers = TierTable(load_tiers(settings.tiers_file, catalog), settings.default_tier)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
+    except (ConfigFileError, ValueError) as exc:
+        raise ConfigError(str(exc)) from exc
+    return settings, catalog, tiers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="StoryBot")
+    parser.add_argument("command", nargs="?", choices=["run", "check"], default="run")
+    args = parser.parse_args(argv)
+    try:
+        settings, catalog, tiers = load_configuration()
+        if args.command == "check":
+            print("\n".join(report(settings, catalog, tiers)))
+            return 0 if settings.discord_token else 1
+    except (ConfigError, PermissionError) as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 1
+    if settings.discord_token is None:
+        print(SETUP_HINT, file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level, settings.secrets())
+    from bot.app import run  # the Discord layer is imported only to run it
+
+    return run(settings, catalog, tiers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

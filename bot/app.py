@@ -1,0 +1,124 @@
+"""The Bot subclass and start-up: storage → services → cogs, buttons, video loop, sync."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import sys
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.buttons import SceneButton
+from bot.cogs.info import InfoCog
+from bot.cogs.settings import SettingsCog
+from bot.cogs.story import StoryCog
+from bot.discord_endpoints import point_discord_at
+from bot.render import NO_PINGS
+from bot.respond import refuse
+from bot.settings import Settings
+from bot.tiers import TierTable
+from bot.video_loop import VideoLoop
+from bot.wiring import Services, build_services
+from providers.registry import Catalog
+
+log = logging.getLogger(__name__)
+TREE_HASH_KEY = "command_tree_hash"
+
+
+class StoryTree(app_commands.CommandTree["StoryBot"]):
+    async def on_error(
+        self, interaction: discord.Interaction[StoryBot], error: app_commands.AppCommandError
+    ) -> None:
+        """The one place an unexpected command error becomes a member-facing message."""
+        cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+        try:
+            await refuse(interaction, cause)
+        except discord.HTTPException:
+            log.warning("could not report an error to interaction %s", interaction.id)
+
+
+class StoryBot(commands.Bot):
+    """Holds `services`; everything else hangs off setup_hook."""
+
+    def __init__(self, services: Services, **options: object) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents(guilds=True),  # no privileged intents
+            allowed_mentions=NO_PINGS,
+            help_command=None,
+            tree_cls=StoryTree,
+            **options,  # type: ignore[arg-type]  # discord.Client's keyword options
+        )
+        self.services = services
+        self.video_loop: VideoLoop | None = None
+
+    async def setup_hook(self) -> None:
+        recovery = await self.services.storage.recover_after_restart()
+        if recovery.interrupted_jobs:
+            log.warning(
+                "%d video jobs were interrupted by a restart", len(recovery.interrupted_jobs)
+            )
+        await self.add_cog(StoryCog(self))
+        await self.add_cog(SettingsCog(self))
+        await self.add_cog(InfoCog(self))
+        self.add_dynamic_items(SceneButton)
+        if self.services.video is not None:
+            settings = self.services.settings
+            self.video_loop = VideoLoop(
+                self,
+                self.services.video,
+                settings.video_poll_seconds,
+                settings.video_timeout_seconds,
+            )
+            self.video_loop.start()
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """To DEV_GUILD_ID at every start; globally only when the command tree changed."""
+        dev_guild = self.services.settings.dev_guild_id
+        if dev_guild is not None:
+            guild = discord.Object(id=dev_guild)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+            log.info("commands synced to guild %s", dev_guild)
+            return
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands()]
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        meta = self.services.storage.meta
+        if await meta.get(TREE_HASH_KEY) == digest:
+            log.info("command tree unchanged; no sync")
+            return
+        await self.tree.sync()
+        await meta.set(TREE_HASH_KEY, digest)
+        log.info("commands synced globally")
+
+    async def close(self) -> None:
+        if self.video_loop is not None:
+            self.video_loop.stop()
+        await super().close()
+
+
+async def _main(settings: Settings, catalog: Catalog, tiers: TierTable) -> None:
+    assert settings.discord_token is not None  # noqa: S101 - __main__ checked it
+    point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
+    services = await build_services(settings, catalog, tiers)
+    try:
+        async with StoryBot(services) as bot:
+            await bot.start(settings.discord_token.get_secret_value())
+    finally:
+        await services.close()
+
+
+def run(settings: Settings, catalog: Catalog, tiers: TierTable) -> int:
+    try:
+        asyncio.run(_main(settings, catalog, tiers))
+    except discord.LoginFailure:
+        print("Discord rejected DISCORD_TOKEN: check the token in .env.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,90 @@
+"""/story start and /story continue: parse → check → defer → service → scene message."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.policy import UploadInfo
+from bot.render import choice_name
+from bot.respond import Interaction, acknowledge, actor_of, post_scene, refuse
+from bot.scene_actions import REFUSALS
+from bot.services import Upload
+
+if TYPE_CHECKING:
+    from bot.app import StoryBot
+
+PREMISE_LIMIT = 1500
+DIRECTION_LIMIT = 1000
+
+
+async def model_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """The tier's keyed models matching what was typed; memory only, no network."""
+    if interaction.guild_id is None:
+        return []
+    specs = await interaction.client.services.policy.autocomplete(interaction.guild_id, current)
+    return [app_commands.Choice(name=choice_name(spec), value=spec.key) for spec in specs]
+
+
+def _upload(attachment: discord.Attachment) -> Upload:
+    info = UploadInfo(attachment.filename, attachment.content_type, attachment.size)
+    return Upload(info, attachment.read)
+
+
+@app_commands.guild_only()
+class StoryCog(commands.GroupCog, group_name="story", group_description="Illustrated stories"):
+    def __init__(self, bot: StoryBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="start", description="Start a new illustrated story")
+    @app_commands.describe(
+        premise="What the story is about",
+        model="Image model (this server's allowed models)",
+        reference="A reference photo (PNG, JPEG or WebP) for characters or style",
+        reference2="A second reference photo",
+        reference3="A third reference photo",
+        video="Animate every scene of this story",
+    )
+    @app_commands.autocomplete(model=model_autocomplete)
+    async def start(
+        self,
+        interaction: Interaction,
+        premise: app_commands.Range[str, 1, PREMISE_LIMIT],
+        model: str | None = None,
+        reference: discord.Attachment | None = None,
+        reference2: discord.Attachment | None = None,
+        reference3: discord.Attachment | None = None,
+        video: bool | None = None,
+    ) -> None:
+        stories = self.bot.services.stories
+        uploads = [_upload(a) for a in (reference, reference2, reference3) if a is not None]
+        try:
+            ticket = await stories.check_start(actor_of(interaction), model, uploads, video)
+        except REFUSALS as exc:
+            await refuse(interaction, exc)
+            return
+        if await acknowledge(interaction, ticket):
+            await post_scene(interaction, stories.start(ticket, premise.strip(), video))
+
+    @app_commands.command(name="continue", description="Next scene of your latest story here")
+    @app_commands.describe(direction="What should happen next", model="Image model for this scene")
+    @app_commands.autocomplete(model=model_autocomplete)
+    async def continue_(
+        self,
+        interaction: Interaction,
+        direction: app_commands.Range[str, 1, DIRECTION_LIMIT] | None = None,
+        model: str | None = None,
+    ) -> None:
+        stories = self.bot.services.stories
+        try:
+            ticket = await stories.check_continue(actor_of(interaction), model)
+        except REFUSALS as exc:
+            await refuse(interaction, exc)
+            return
+        if await acknowledge(interaction, ticket):
+            await post_scene(interaction, stories.continue_story(ticket, direction))

@@ -1,0 +1,127 @@
+"""The cheap checks of SPEC §5/§7: models a guild may use, attachments, who may do what.
+
+Everything here answers from memory (the guild cache) so it fits before a deferral and on the
+autocomplete path; nothing calls a provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.errors import Refusal
+from bot.tiers import Tier, TierTable
+from providers.registry import Catalog, ModelSpec, Provider, Resolved
+from storage import GuildSettings, Storage
+
+MAX_CHOICES = 25  # Discord's autocomplete limit
+REFERENCE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+MAX_REFERENCE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class UploadInfo:
+    """What Discord tells about an attachment before we download it."""
+
+    name: str  # shown in messages only, never used as a file name
+    content_type: str | None
+    size: int
+
+
+class Policy:
+    """Tier and model rules over a write-through cache of guild settings."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        tiers: TierTable,
+        keyed: frozenset[Provider],
+        storage: Storage,
+        owner_ids: frozenset[int],
+    ) -> None:
+        self.catalog = catalog
+        self.tiers = tiers
+        self.keyed = keyed
+        self.owner_ids = owner_ids
+        self._storage = storage
+        self._guilds: dict[int, GuildSettings] = {}
+
+    async def guild(self, guild_id: int) -> GuildSettings:
+        """The guild's settings; one database read per guild per process, then memory."""
+        cached = self._guilds.get(guild_id)
+        if cached is None:
+            cached = self._guilds[guild_id] = await self._storage.guilds.get(guild_id)
+        return cached
+
+    async def set_tier(self, guild_id: int, tier: str) -> None:
+        self._guilds[guild_id] = await self._storage.guilds.set_tier(guild_id, tier)
+
+    async def set_default_model(self, guild_id: int, model_key: str) -> None:
+        self._guilds[guild_id] = await self._storage.guilds.set_default_model(guild_id, model_key)
+
+    async def set_video_default(self, guild_id: int, enabled: bool) -> None:
+        self._guilds[guild_id] = await self._storage.guilds.set_video_default(guild_id, enabled)
+
+    async def tier(self, guild_id: int) -> Tier:
+        return self.tiers.get((await self.guild(guild_id)).tier)
+
+    def usable(self, spec: ModelSpec, tier: Tier) -> bool:
+        return tier.allows(spec) and spec.provider in self.keyed
+
+    async def allowed(self, guild_id: int) -> list[ModelSpec]:
+        tier = await self.tier(guild_id)
+        return sorted(
+            (spec for spec in self.catalog.offered() if self.usable(spec, tier)),
+            key=lambda spec: (spec.cost_usd, spec.display),
+        )
+
+    async def autocomplete(self, guild_id: int, typed: str) -> list[ModelSpec]:
+        needle = typed.strip().lower()
+        return [
+            spec
+            for spec in await self.allowed(guild_id)
+            if needle in spec.key.lower() or needle in spec.display.lower()
+        ][:MAX_CHOICES]
+
+    async def choose(self, guild_id: int, typed: str | None, fallback: str | None) -> Resolved:
+        """The model to draw with: what the member typed, else the story's or guild's default,
+        else the cheapest allowed. A retired choice resolves to its successor."""
+        tier = await self.tier(guild_id)
+        if typed:
+            return await self._typed(guild_id, typed.strip(), tier)
+        for key in (fallback, (await self.guild(guild_id)).default_model):
+            if key and key in self.catalog:
+                resolved = self.catalog.resolve(key)
+                if self.usable(resolved.spec, tier):
+                    return resolved
+        allowed = await self.allowed(guild_id)
+        if not allowed:
+            raise Refusal("No image model is available on this server right now.")
+        return Resolved(allowed[0])
+
+    async def _typed(self, guild_id: int, typed: str, tier: Tier) -> Resolved:
+        resolved = self.catalog.resolve(typed) if typed in self.catalog else None
+        if resolved is not None and self.usable(resolved.spec, tier):
+            return resolved
+        if resolved is not None and tier.allows(resolved.spec):
+            raise Refusal(f"{resolved.spec.display} is unavailable on this bot.")
+        names = ", ".join(f"`{s.key}`" for s in await self.allowed(guild_id)) or "none"
+        raise Refusal(f"`{typed[:60]}` is not a model this server may use. Allowed: {names}.")
+
+    def check_uploads(self, uploads: Sequence[UploadInfo], tier: Tier, spec: ModelSpec) -> None:
+        """Count, type and size of reference photos, from Discord's metadata alone."""
+        limit = min(tier.max_references, spec.max_references)
+        if len(uploads) > limit:
+            raise Refusal(
+                f"Too many reference photos: this server's tier and {spec.display} "
+                f"allow {limit}, you attached {len(uploads)}."
+            )
+        for upload in uploads:
+            kind = (upload.content_type or "").split(";")[0].strip().lower()
+            if kind not in REFERENCE_TYPES:
+                raise Refusal(f"`{upload.name}` is not a PNG, JPEG or WebP image.")
+            if upload.size > MAX_REFERENCE_BYTES:
+                raise Refusal(f"`{upload.name}` is larger than 20 MiB.")
+
+    def is_operator(self, user_id: int) -> bool:
+        return user_id in self.owner_ids

@@ -1,0 +1,96 @@
+"""Domain results → embeds, files and buttons (pure functions, no I/O)."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.buttons import SceneButton
+from bot.services import SceneCard, VideoBadge
+from bot.tiers import Tier
+from providers.registry import Catalog, ModelSpec
+from storage import GuildSettings, UsageKind, UsageSummary
+
+IMAGE_NAME = "scene.png"
+VIDEO_NAME = "scene.mp4"
+EMBED_COLOUR = discord.Colour.from_rgb(88, 101, 242)
+NO_PINGS = discord.AllowedMentions.none()
+
+_VIDEO_TEXT = {
+    VideoBadge.PENDING: "⏳ Animating… the video appears here in a few minutes.",
+    VideoBadge.READY: "🎬 The video is attached below.",
+    VideoBadge.TOO_LARGE: "🎬 The video is too large to attach on this server; it is kept.",
+}
+
+
+def scene_embed(card: SceneCard) -> discord.Embed:
+    embed = discord.Embed(title=card.story_title, description=card.text, colour=EMBED_COLOUR)
+    embed.set_author(name=f"Scene {card.number}")
+    embed.set_image(url=f"attachment://{IMAGE_NAME}")
+    footer = f"Drawn with {card.model_display}"
+    if card.notice:
+        footer = f"{card.notice}"
+    embed.set_footer(text=footer)
+    if card.video is VideoBadge.FAILED:
+        embed.add_field(name="Video", value=f"❌ No video: {card.video_detail or 'it failed'}.")
+    elif card.video is not None:
+        embed.add_field(name="Video", value=_VIDEO_TEXT[card.video])
+    return embed
+
+
+def scene_image(card: SceneCard) -> discord.File:
+    return discord.File(card.image, filename=IMAGE_NAME)
+
+
+def scene_view(scene_id: int) -> discord.ui.View:
+    """The three persistent buttons; their state lives in the custom_id."""
+    view = discord.ui.View(timeout=None)
+    for action in SceneButton.ACTIONS:
+        view.add_item(SceneButton(action, scene_id))
+    return view
+
+
+def model_line(spec: ModelSpec) -> str:
+    refs = f"up to {spec.max_references} reference photos" if spec.max_references else "no photos"
+    return (
+        f"**{spec.display}** (`{spec.key}`) · {spec.provider.display} · {refs} · {spec.cost_hint}"
+    )
+
+
+def choice_name(spec: ModelSpec) -> str:
+    return f"{spec.display} · {spec.provider.display} · {spec.cost_hint}"[:100]
+
+
+def usage_embed(summary: UsageSummary, tier: Tier, member_scenes: int) -> discord.Embed:
+    scenes = summary.by_kind[UsageKind.SCENE].count
+    videos = summary.by_kind[UsageKind.VIDEO].count
+    cost = sum(kind.cost_usd for kind in summary.by_kind.values())
+    embed = discord.Embed(title=f"Usage today ({tier.name} tier)", colour=EMBED_COLOUR)
+    embed.add_field(name="Scenes (server)", value=f"{scenes} of {tier.scenes_per_day}")
+    embed.add_field(name="Your scenes", value=f"{member_scenes} of {tier.member_scenes_per_day}")
+    embed.add_field(
+        name="Videos (server)",
+        value=f"{videos} of {tier.videos_per_day}" if tier.video else "not on this tier",
+    )
+    embed.add_field(name="Estimated cost", value=f"${cost:.2f}")
+    resets = int(summary.resets_at.timestamp())
+    embed.add_field(name="Resets", value=f"<t:{resets}:R> (midnight UTC)")
+    return embed
+
+
+def settings_embed(settings: GuildSettings, tier: Tier, catalog: Catalog) -> discord.Embed:
+    key = settings.default_model
+    default = catalog.get(key).display if key is not None and key in catalog else None
+    embed = discord.Embed(title="Server settings", colour=EMBED_COLOUR)
+    embed.add_field(name="Tier", value=tier.name)
+    embed.add_field(name="Default model", value=default or "the cheapest allowed")
+    embed.add_field(name="Animate new stories", value="yes" if settings.video_default else "no")
+    embed.add_field(
+        name="Quotas per day",
+        value=(
+            f"{tier.scenes_per_day} scenes ({tier.member_scenes_per_day} per member), "
+            f"{tier.videos_per_day if tier.video else 0} videos, "
+            f"{tier.max_references} reference photos per story"
+        ),
+        inline=False,
+    )
+    return embed

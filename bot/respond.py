@@ -1,0 +1,108 @@
+"""How an interaction ends: a refusal, a scene message or an error — never left thinking."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import member_text
+from bot.render import NO_PINGS, scene_embed, scene_image, scene_view
+from bot.services import Actor, SceneCard, Ticket
+
+if TYPE_CHECKING:
+    from bot.app import StoryBot
+
+    Interaction = discord.Interaction[StoryBot]
+else:
+    Interaction = discord.Interaction
+
+log = logging.getLogger(__name__)
+
+
+def actor_of(interaction: discord.Interaction[Any]) -> Actor:
+    if interaction.guild_id is None or interaction.channel_id is None:
+        raise ValueError("StoryBot's commands are guild-only")
+    return Actor(interaction.guild_id, interaction.channel_id, interaction.user.id)
+
+
+async def refuse(interaction: discord.Interaction[Any], exc: BaseException) -> None:
+    """An ephemeral answer as the interaction's response, or as a follow-up if already acked."""
+    text = member_text(exc)
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def acknowledge(interaction: Interaction, ticket: Ticket, *, thinking: bool = True) -> bool:
+    """Defer at once; if even that fails, the held quota slot is given back."""
+    try:
+        await interaction.response.defer(thinking=thinking)
+    except discord.HTTPException:
+        log.warning("could not defer interaction %s", interaction.id, exc_info=True)
+        await interaction.client.services.stories.release(ticket)
+        return False
+    return True
+
+
+async def post_scene(
+    interaction: Interaction, work: Awaitable[SceneCard], *, in_place: bool = False
+) -> None:
+    """Run a deferred generation and end the interaction in the scene or an error.
+
+    `in_place`: the interaction is a button on the scene message (Regenerate), which is
+    edited; a failure then leaves that message as it was and answers ephemerally.
+    """
+    try:
+        card = await work
+    except Exception as exc:  # every failure ends in a message (SPEC §10)
+        text = member_text(exc)
+        if in_place:
+            await _followup(interaction, text)
+        else:
+            await _fail(interaction, text)
+        return
+    message: discord.Message
+    try:
+        message = await interaction.edit_original_response(**scene_message(card))
+    except discord.HTTPException:
+        # The scene is saved; if the interaction cannot show it, the channel still can.
+        log.warning("editing interaction %s failed; posting the scene", interaction.id)
+        channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
+        message = await channel.send(**scene_message(card))
+        if not in_place:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+    await interaction.client.services.storage.scenes.set_message(
+        card.scene_id, channel_id=message.channel.id, message_id=message.id
+    )
+
+
+def scene_message(card: SceneCard) -> dict[str, Any]:
+    return {
+        "embed": scene_embed(card),
+        "attachments": [scene_image(card)],
+        "view": scene_view(card.scene_id),
+        "allowed_mentions": NO_PINGS,
+    }
+
+
+async def _followup(interaction: Interaction, text: str) -> None:
+    with contextlib.suppress(discord.HTTPException):
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def _fail(interaction: Interaction, text: str) -> None:
+    """Swap the public thinking reply for an ephemeral error; edit it if that is not possible."""
+    try:
+        await interaction.delete_original_response()
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
+    except discord.HTTPException:
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.edit_original_response(
+                content=text, embed=None, attachments=[], view=None, allowed_mentions=NO_PINGS
+            )

@@ -1,0 +1,380 @@
+"""The story flow: cheap checks → quota → scene writer → image provider → storage.
+
+No Discord here: cogs and buttons hand in ids and attachment readers and get `SceneCard`s back.
+Every method that spends a quota slot settles it: counted on success, released on failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from bot.errors import Refusal, quota_text
+from bot.policy import Policy, UploadInfo
+from providers.base import ImageProvider, ImageRequest, ReferenceImage, SceneContext, SceneWriter
+from providers.errors import ProviderError
+from providers.images import BadImage, prepare_reference
+from providers.registry import Provider, Resolved
+from storage import (
+    JobAlreadyActive,
+    JobState,
+    QuotaExceeded,
+    ReferencePhoto,
+    Scene,
+    Storage,
+    Story,
+    UsageKind,
+    VideoJob,
+)
+
+log = logging.getLogger(__name__)
+TITLE_CHARS = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked, and where."""
+
+    guild_id: int
+    channel_id: int
+    member_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    info: UploadInfo
+    read: Callable[[], Awaitable[bytes]]
+
+
+class VideoBadge(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+    TOO_LARGE = "too_large"
+
+
+@dataclass(frozen=True, slots=True)
+class SceneCard:
+    """Everything the scene message shows."""
+
+    scene_id: int
+    story_title: str
+    number: int
+    text: str
+    model_display: str
+    notice: str | None
+    image: Path
+    video: VideoBadge | None = None
+    video_detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A passed check with its quota slot held; spend it with one generation."""
+
+    actor: Actor
+    resolved: Resolved
+    reservation: int
+
+
+@dataclass(frozen=True, slots=True)
+class StartTicket(Ticket):
+    uploads: tuple[Upload, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryTicket(Ticket):
+    story: Story
+
+
+@dataclass(frozen=True, slots=True)
+class SceneTicket(StoryTicket):
+    scene: Scene
+
+
+@dataclass
+class StoryService:
+    policy: Policy
+    storage: Storage
+    images: Mapping[Provider, ImageProvider]
+    writer: SceneWriter
+    video_available: bool
+
+    # -- cheap checks, before the interaction is deferred ---------------------------------
+
+    async def check_start(
+        self, actor: Actor, model: str | None, uploads: Sequence[Upload], video: bool | None
+    ) -> StartTicket:
+        resolved = await self.policy.choose(actor.guild_id, model, None)
+        tier = await self.policy.tier(actor.guild_id)
+        self.policy.check_uploads([u.info for u in uploads], tier, resolved.spec)
+        if video and not (tier.video and self.video_available):
+            raise Refusal("Video is not available on this server's tier.")
+        return StartTicket(actor, resolved, await self._reserve(actor, resolved), tuple(uploads))
+
+    async def check_continue(
+        self, actor: Actor, model: str | None, from_scene: int | None = None
+    ) -> StoryTicket:
+        if from_scene is None:
+            story = await self.storage.stories.latest_for_member(
+                guild_id=actor.guild_id, channel_id=actor.channel_id, author_id=actor.member_id
+            )
+            if story is None:
+                raise Refusal(
+                    "You have no story in this channel yet: start one with `/story start`."
+                )
+        else:
+            story = await self._story_of(actor, await self._scene(actor, from_scene))
+        resolved = await self.policy.choose(actor.guild_id, model, story.model_key)
+        return StoryTicket(actor, resolved, await self._reserve(actor, resolved), story)
+
+    async def check_regenerate(self, actor: Actor, scene_id: int) -> SceneTicket:
+        scene = await self._scene(actor, scene_id)
+        story = await self._story_of(actor, scene)
+        resolved = await self.policy.choose(actor.guild_id, None, scene.model_key)
+        if resolved.spec.key != self.policy.catalog.resolve(scene.model_key).spec.key:
+            raise Refusal("The model of this scene is no longer allowed on this server.")
+        return SceneTicket(actor, resolved, await self._reserve(actor, resolved), story, scene)
+
+    async def _reserve(self, actor: Actor, resolved: Resolved) -> int:
+        tier = await self.policy.tier(actor.guild_id)
+        entry = await self.storage.usage.reserve(
+            guild_id=actor.guild_id,
+            member_id=actor.member_id,
+            kind=UsageKind.SCENE,
+            model_key=resolved.spec.key,
+            cost_usd=resolved.spec.cost_usd,
+            guild_limit=tier.scenes_per_day,
+            member_limit=tier.member_scenes_per_day,
+        )
+        return entry.id
+
+    async def release(self, ticket: Ticket) -> None:
+        """Give back a slot that was never spent (the interaction failed before generating)."""
+        await self.storage.usage.settle(ticket.reservation, succeeded=False)
+
+    # -- generations, after the deferral ----------------------------------------------------
+
+    async def start(self, ticket: StartTicket, premise: str, video: bool | None) -> SceneCard:
+        async with self._settling(ticket):
+            photos = await self._read_uploads(ticket.uploads)
+            settings = await self.policy.guild(ticket.actor.guild_id)
+            story = await self.storage.stories.create(
+                guild_id=ticket.actor.guild_id,
+                channel_id=ticket.actor.channel_id,
+                author_id=ticket.actor.member_id,
+                premise=premise,
+                title=_title(premise),
+                model_key=ticket.resolved.spec.key,
+                video_mode=settings.video_default if video is None else video,
+            )
+            await self._store_photos(story, photos)
+            return await self._next_scene(ticket, story, None)
+
+    async def continue_story(self, ticket: StoryTicket, direction: str | None) -> SceneCard:
+        async with self._settling(ticket):
+            return await self._next_scene(ticket, ticket.story, direction)
+
+    async def regenerate(self, ticket: SceneTicket) -> SceneCard:
+        story, scene = ticket.story, ticket.scene
+        async with self._settling(ticket):
+            earlier = await self.storage.scenes.list_for_story(story.id)
+            previous = next((s for s in earlier if s.number == scene.number - 1), None)
+            await self._draw(ticket, story, scene, previous)
+            await self.storage.jobs.cancel_active(scene.id)
+            await self.storage.media.delete_video(scene.id)
+            return await self.card(scene.id, ticket.resolved.notice)
+
+    async def _next_scene(self, ticket: Ticket, story: Story, direction: str | None) -> SceneCard:
+        earlier = await self.storage.scenes.list_for_story(story.id)
+        text = await self.writer.write(
+            SceneContext(story.premise, tuple(s.text for s in earlier), direction)
+        )
+        scene = await self.storage.scenes.create(
+            story_id=story.id,
+            text=text,
+            model_key=ticket.resolved.spec.key,
+            channel_id=ticket.actor.channel_id,
+            direction=direction,
+        )
+        await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
+        badge, detail = await self._queue_video_if_due(ticket.actor, story, scene.id)
+        return await self.card(scene.id, ticket.resolved.notice, badge, detail)
+
+    async def _draw(
+        self, ticket: Ticket, story: Story, scene: Scene, previous: Scene | None
+    ) -> None:
+        spec = ticket.resolved.spec
+        references = await self._references(story, previous, spec.max_references)
+        prompt = f"{story.premise}\n\nIllustrate this scene:\n{scene.text}"
+        try:
+            result = await self.images[spec.provider].generate(
+                spec, ImageRequest(prompt, references)
+            )
+        except ProviderError as exc:
+            await self.storage.scenes.mark_failed(scene.id, str(exc))
+            raise
+        await self.storage.media.save_image(scene.id, result.png)
+        await self.storage.scenes.record_image(scene.id, spec.key)
+
+    async def _references(
+        self, story: Story, previous: Scene | None, limit: int
+    ) -> tuple[ReferenceImage, ...]:
+        """The member's photos first (they matter most), then the previous scene for continuity."""
+        photos = [
+            ReferenceImage(
+                await self.storage.media.read_reference(story.id, p.file_name), p.mime_type
+            )
+            for p in (await self.storage.stories.references(story.id))[:limit]
+        ]
+        if previous is not None and len(photos) < limit and limit > 1:
+            png = await self.storage.media.read_image(previous.id)
+            if png is not None:
+                photos.append(ReferenceImage(png, "image/png"))
+        return tuple(photos)
+
+    async def _read_uploads(self, uploads: Sequence[Upload]) -> list[ReferenceImage]:
+        photos = []
+        for upload in uploads:
+            data = await upload.read()
+            try:
+                photos.append(await asyncio.to_thread(prepare_reference, data))
+            except BadImage as exc:
+                raise Refusal(f"`{upload.info.name}` can't be used: {exc}.") from exc
+        return photos
+
+    async def _store_photos(self, story: Story, photos: Sequence[ReferenceImage]) -> None:
+        for position, photo in enumerate(photos):
+            name = await self.storage.media.save_reference(
+                story.id, position, photo.data, photo.mime_type
+            )
+            await self.storage.stories.add_reference(
+                ReferencePhoto(story.id, position, name, photo.mime_type, len(photo.data))
+            )
+
+    # -- video --------------------------------------------------------------------------
+
+    async def animate(self, actor: Actor, scene_id: int) -> SceneCard:
+        """Queue a video of the scene's current picture (Animate)."""
+        scene = await self._scene(actor, scene_id)
+        story = await self._story_of(actor, scene)
+        tier = await self.policy.tier(actor.guild_id)
+        if not (tier.video and self.video_available):
+            raise Refusal("Video is not available on this server's tier.")
+        if scene.message_id is None:
+            raise Refusal("This scene's picture is not ready yet.")
+        job = await self.storage.jobs.for_scene(scene.id)
+        if job is not None and job.image_version == scene.image_version:
+            if not job.finished:
+                raise Refusal("This scene is already being animated; the video will appear here.")
+            if job.state is JobState.DONE:
+                raise Refusal("This scene is already animated.")
+        await self._queue_video(actor, story, scene)
+        return await self.card(scene.id, None)
+
+    async def _queue_video_if_due(
+        self, actor: Actor, story: Story, scene_id: int
+    ) -> tuple[VideoBadge | None, str | None]:
+        tier = await self.policy.tier(actor.guild_id)
+        if not (story.video_mode and tier.video and self.video_available):
+            return None, None
+        try:
+            await self._queue_video(actor, story, await self._scene(actor, scene_id))
+        except QuotaExceeded as exc:  # the scene still stands, without its video
+            return VideoBadge.FAILED, quota_text(exc)
+        return VideoBadge.PENDING, None
+
+    async def _queue_video(self, actor: Actor, story: Story, scene: Scene) -> VideoJob:
+        tier = await self.policy.tier(actor.guild_id)
+        entry = await self.storage.usage.reserve(
+            guild_id=actor.guild_id,
+            member_id=actor.member_id,
+            kind=UsageKind.VIDEO,
+            model_key="grok-imagine-video",
+            cost_usd=0.56,
+            guild_limit=tier.videos_per_day,
+            member_limit=None,
+        )
+        try:
+            return await self.storage.jobs.create(
+                scene_id=scene.id,
+                guild_id=actor.guild_id,
+                channel_id=scene.channel_id,
+                message_id=scene.message_id,
+                image_version=scene.image_version,
+                usage_id=entry.id,
+            )
+        except JobAlreadyActive as exc:
+            await self.storage.usage.settle(entry.id, succeeded=False)
+            raise Refusal("This scene is already being animated.") from exc
+
+    # -- shared -------------------------------------------------------------------------
+
+    async def card(
+        self,
+        scene_id: int,
+        notice: str | None,
+        badge: VideoBadge | None = None,
+        detail: str | None = None,
+    ) -> SceneCard:
+        scene = await self.storage.scenes.get(scene_id)
+        story = await self.storage.stories.get(scene.story_id) if scene else None
+        if scene is None or story is None:
+            raise Refusal("This scene no longer exists.")
+        job = await self.storage.jobs.for_scene(scene.id)
+        if badge is None and job is not None and job.image_version == scene.image_version:
+            badge, detail = _job_badge(job)
+        spec = self.policy.catalog.get(scene.model_key)
+        return SceneCard(
+            scene_id=scene.id,
+            story_title=story.title,
+            number=scene.number,
+            text=scene.text,
+            model_display=spec.display,
+            notice=notice,
+            image=self.storage.media.image_path(scene.id),
+            video=badge,
+            video_detail=detail,
+        )
+
+    async def _scene(self, actor: Actor, scene_id: int) -> Scene:
+        scene = await self.storage.scenes.get(scene_id)
+        if scene is None:
+            raise Refusal("This scene no longer exists.")
+        return scene
+
+    async def _story_of(self, actor: Actor, scene: Scene) -> Story:
+        story = await self.storage.stories.get(scene.story_id)
+        if story is None:
+            raise Refusal("This scene no longer exists.")
+        if story.guild_id != actor.guild_id:
+            raise Refusal("This scene belongs to another server.")
+        return story
+
+    @asynccontextmanager
+    async def _settling(self, ticket: Ticket) -> AsyncIterator[None]:
+        """Count the slot if the block succeeds; release it if anything fails."""
+        try:
+            yield
+        except BaseException:
+            await asyncio.shield(self.storage.usage.settle(ticket.reservation, succeeded=False))
+            raise
+        await self.storage.usage.settle(ticket.reservation, succeeded=True)
+
+
+def _title(premise: str) -> str:
+    first = " ".join(premise.split())
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _job_badge(job: VideoJob) -> tuple[VideoBadge, str | None]:
+    if not job.finished:
+        return VideoBadge.PENDING, None
+    if job.state is JobState.DONE:
+        return VideoBadge.READY, None
+    return VideoBadge.FAILED, job.reason

@@ -1,0 +1,98 @@
+"""Show a finished video job on its scene message: attach the MP4 next to the PNG, or say why
+there is none. Edits go through the channel endpoint (interaction tokens die after 15 min)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.render import NO_PINGS, VIDEO_NAME, scene_embed, scene_image, scene_view
+from bot.services import SceneCard, VideoBadge
+from storage import INTERRUPTED, JobState, VideoJob
+
+if TYPE_CHECKING:
+    from bot.app import StoryBot
+
+log = logging.getLogger(__name__)
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+TOO_LARGE_CODE = 40005
+_INTERRUPTED_TEXT = "a restart interrupted it; press Animate to try again"
+
+
+async def deliver(bot: StoryBot, job: VideoJob) -> bool:
+    """True once the message shows the outcome (or can never show it); False to retry later."""
+    services = bot.services
+    scene = await services.storage.scenes.get(job.scene_id)
+    if scene is None or scene.message_id is None:
+        return True  # the story was deleted, or the scene never reached Discord
+    card = await services.stories.card(scene.id, None)
+    if job.reason == INTERRUPTED:
+        card = _with(card, VideoBadge.FAILED, _INTERRUPTED_TEXT)
+    video = None
+    if job.state is JobState.DONE:
+        video = services.storage.media.video_path(scene.id)
+        size = await asyncio.to_thread(_size, video)
+        if size < 0:
+            card, video = _with(card, VideoBadge.FAILED, "the video file is missing"), None
+        elif size > _upload_limit(bot, job.guild_id):
+            card, video = _with(card, VideoBadge.TOO_LARGE, None), None
+    channel = bot.get_partial_messageable(scene.channel_id, guild_id=job.guild_id)
+    try:
+        message = await channel.fetch_message(scene.message_id)
+        try:
+            await _edit(message, card, video)
+        except discord.HTTPException as exc:
+            if exc.code != TOO_LARGE_CODE and exc.status != 413:
+                raise
+            await _edit(message, _with(card, VideoBadge.TOO_LARGE, None), None)
+    except discord.NotFound:
+        return await _repost(channel, card, video)
+    except discord.Forbidden:
+        log.warning("no access to channel %s for video job %s", scene.channel_id, job.id)
+    except discord.HTTPException as exc:
+        log.warning("editing scene %s failed (%s); retrying next tick", scene.id, exc.status)
+        return False
+    return True
+
+
+async def _edit(message: discord.Message, card: SceneCard, video: Path | None) -> None:
+    keep = [a for a in message.attachments if not a.filename.endswith(".mp4")]
+    files = [discord.File(video, filename=VIDEO_NAME)] if video is not None else []
+    await message.edit(
+        embed=scene_embed(card), attachments=[*keep, *files], allowed_mentions=NO_PINGS
+    )
+
+
+async def _repost(channel: discord.PartialMessageable, card: SceneCard, video: Path | None) -> bool:
+    """The scene message was deleted: post the scene again, so a finished video is not lost."""
+    files = [scene_image(card)]
+    if video is not None:
+        files.append(discord.File(video, filename=VIDEO_NAME))
+    try:
+        await channel.send(
+            embed=scene_embed(card),
+            files=files,
+            view=scene_view(card.scene_id),
+            allowed_mentions=NO_PINGS,
+        )
+    except discord.HTTPException as exc:
+        log.warning("could not repost scene %s (%s); the video stays on disk", card.scene_id, exc)
+    return True
+
+
+def _upload_limit(bot: StoryBot, guild_id: int) -> int:
+    guild = bot.get_guild(guild_id)
+    return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
+
+
+def _with(card: SceneCard, badge: VideoBadge, detail: str | None) -> SceneCard:
+    return replace(card, video=badge, video_detail=detail)
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else -1

@@ -1,0 +1,94 @@
+"""Settings → SDK clients → adapters → storage → Services. Every client has an explicit
+timeout and is closed on shutdown."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import httpx
+import openai
+
+from bot.policy import Policy
+from bot.services import StoryService
+from bot.settings import Settings
+from bot.tiers import TierTable
+from providers.base import ImageProvider, SceneWriter, VideoProvider
+from providers.gemini import GeminiImages, gemini_client
+from providers.openai_images import OpenAIImages
+from providers.registry import Catalog, Provider
+from providers.text import OpenAISceneWriter, PlainSceneWriter
+from providers.xai_images import XAIImages
+from providers.xai_video import XAIVideo
+from storage import Storage
+
+IMAGE_TIMEOUT = 240.0  # seconds; image models can take a minute or two with many photos
+TEXT_TIMEOUT = 60.0
+RETRIES = 2
+
+
+@dataclass(frozen=True)
+class Services:
+    """What cogs, buttons and the video loop use; read as `interaction.client.services`."""
+
+    settings: Settings
+    policy: Policy
+    stories: StoryService
+    storage: Storage
+    video: VideoProvider | None
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+    async def close(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+
+
+def _is_private(url: str) -> bool:
+    """A base URL on loopback or a private network: a stand-in or an operator's own proxy."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return not ipaddress.ip_address(host).is_global
+    except ValueError:
+        return False
+
+
+def _openai(key: str, base_url: str | None, timeout: float) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(api_key=key, base_url=base_url, timeout=timeout, max_retries=RETRIES)
+
+
+async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable) -> Services:
+    storage = await Storage.open(settings.data_dir)
+    closers: list[Callable[[], Awaitable[object]]] = [storage.close]
+    images: dict[Provider, ImageProvider] = {}
+    writer: SceneWriter = PlainSceneWriter()
+    video: VideoProvider | None = None
+    if settings.openai_api_key:
+        key = settings.openai_api_key.get_secret_value()
+        client = _openai(key, settings.openai_base_url, IMAGE_TIMEOUT)
+        images[Provider.OPENAI] = OpenAIImages(client)
+        writer = OpenAISceneWriter(client.with_options(timeout=TEXT_TIMEOUT), settings.text_model)
+        closers.append(client.close)
+    if settings.xai_api_key:
+        client = _openai(
+            settings.xai_api_key.get_secret_value(), settings.xai_base_url, IMAGE_TIMEOUT
+        )
+        http = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0))
+        images[Provider.XAI] = XAIImages(client)
+        video = XAIVideo(client, http, allow_private_downloads=_is_private(settings.xai_base_url))
+        closers += [client.close, http.aclose]
+    if settings.gemini_api_key:
+        gemini = gemini_client(
+            settings.gemini_api_key.get_secret_value(),
+            settings.gemini_base_url,
+            IMAGE_TIMEOUT,
+            attempts=RETRIES + 1,
+        )
+        images[Provider.GEMINI] = GeminiImages(gemini)
+        closers.append(gemini.aio.aclose)
+    policy = Policy(catalog, tiers, frozenset(images), storage, settings.owner_ids)
+    stories = StoryService(policy, storage, images, writer, video_available=video is not None)
+    return Services(settings, policy, stories, storage, video, closers)

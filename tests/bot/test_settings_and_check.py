@@ -1,0 +1,132 @@
+"""Settings parsing, `python -m bot check` and the no-token start, run as real processes."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings
+from providers.registry import Provider
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
+    clean |= {"PYTHONPATH": str(ROOT), "DATA_DIR": str(tmp_path / "data"), **env}
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,  # no .env there
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_owner_ids_are_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OWNER_IDS", "11, 22,33")
+    assert Settings(_env_file=None).owner_ids == frozenset({11, 22, 33})  # type: ignore[call-arg]
+
+
+def test_empty_key_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "")
+    monkeypatch.setenv("XAI_API_KEY", "xai-test")
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.keyed_providers() == frozenset({Provider.XAI})
+
+
+def test_defaults_match_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("TEXT_MODEL", "XAI_BASE_URL", "DEFAULT_TIER", "VIDEO_POLL_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.text_model == "gpt-5.4-mini"
+    assert settings.xai_base_url == "https://api.x.ai/v1"
+    assert settings.discord_api_base_url == "https://discord.com/api/v10"
+    assert settings.discord_gateway_url == "wss://gateway.discord.gg/"
+    assert (settings.default_tier, settings.video_poll_seconds) == ("free", 5)
+    assert settings.video_timeout_seconds == 300
+
+
+def test_no_token_prints_one_clear_line_not_a_traceback(tmp_path: Path) -> None:
+    result = run_bot(tmp_path)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [
+        "DISCORD_TOKEN is not set: copy .env.example to .env and put your bot token in it."
+    ]
+
+
+def test_check_lists_every_model_with_its_state_and_never_a_secret(tmp_path: Path) -> None:
+    result = run_bot(
+        tmp_path,
+        "check",
+        DISCORD_TOKEN="discord-secret-token",
+        XAI_API_KEY="xai-secret-key-123",
+        TIERS_FILE=str(ROOT / "tests" / "bot" / "tiers_without_gpt_image_2.toml"),
+        DEFAULT_TIER="everything",
+    )
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "discord-secret-token" not in out + result.stderr
+    assert "xai-secret-key-123" not in out + result.stderr
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert "missing key (OPENAI_API_KEY)" in lines["gpt-image-1-mini"]
+    assert "retired, drawn with GPT Image 1.5" in lines["gpt-image-1"]
+    assert "available (tiers: everything)" in lines["grok-imagine"]
+    assert "missing key (GEMINI_API_KEY)" in lines["gemini"]
+    assert "grok-imagine-video (xAI): available" in out
+    assert "scene text is the member's premise or direction" in out
+    assert "DISCORD_TOKEN: set" in out
+
+
+def test_check_says_when_a_keyed_model_is_in_no_tier(tmp_path: Path) -> None:
+    result = run_bot(
+        tmp_path,
+        "check",
+        DISCORD_TOKEN="t",
+        OPENAI_API_KEY="sk-test",
+        TIERS_FILE=str(ROOT / "tests" / "bot" / "tiers_without_gpt_image_2.toml"),
+        DEFAULT_TIER="everything",
+    )
+    line = next(x for x in result.stdout.splitlines() if x.strip().startswith("gpt-image-2 "))
+    assert "not in any tier" in line
+
+
+def test_check_fails_on_a_broken_tiers_file_naming_file_and_line(tmp_path: Path) -> None:
+    tiers = tmp_path / "tiers.toml"
+    tiers.write_text("[tiers.free]\nmodels = [\n")
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", TIERS_FILE=str(tiers))
+    assert result.returncode == 1
+    assert str(tiers) in result.stderr
+    assert "line" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_fails_on_an_unknown_default_tier(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", DEFAULT_TIER="gold")
+    assert result.returncode == 1
+    assert "DEFAULT_TIER 'gold'" in result.stderr
+
+
+def test_check_fails_on_a_malformed_setting(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", VIDEO_POLL_SECONDS="soon")
+    assert result.returncode == 1
+    assert "VIDEO_POLL_SECONDS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_without_a_token_reports_it_and_fails(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "check")
+    assert result.returncode == 1
+    assert "DISCORD_TOKEN: missing (required to run)" in result.stdout
+
+
+def test_a_copied_env_example_is_valid_and_only_asks_for_the_token(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    result = run_bot(tmp_path, "check")
+    assert "Configuration error" not in result.stderr
+    assert "DISCORD_TOKEN: missing (required to run)" in result.stdout
