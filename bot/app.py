@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import signal
 import sys
 
 import discord
@@ -108,6 +109,11 @@ async def _main(settings: Settings, catalog: Catalog, tiers: TierTable) -> None:
     services = await build_services(settings, catalog, tiers)
     try:
         async with StoryBot(services) as bot:
+            # systemd and container runtimes stop with SIGTERM: close cleanly, like Ctrl-C.
+            closing: list[asyncio.Task[None]] = []
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGTERM, lambda: closing.append(asyncio.create_task(bot.close()))
+            )
             await bot.start(settings.discord_token.get_secret_value())
     finally:
         await services.close()
