@@ -18,6 +18,7 @@ from bot.cogs.info import InfoCog
 from bot.cogs.settings import SettingsCog
 from bot.cogs.story import StoryCog
 from bot.discord_endpoints import point_discord_at
+from bot.instance_lock import DataDirInUse, hold_data_dir
 from bot.render import NO_PINGS
 from bot.respond import refuse
 from bot.settings import Settings
@@ -121,7 +122,11 @@ async def _main(settings: Settings, catalog: Catalog, tiers: TierTable) -> None:
 
 def run(settings: Settings, catalog: Catalog, tiers: TierTable) -> int:
     try:
-        asyncio.run(_main(settings, catalog, tiers))
+        with hold_data_dir(settings.data_dir):
+            asyncio.run(_main(settings, catalog, tiers))
+    except DataDirInUse as exc:
+        print(f"Not started: {exc}.", file=sys.stderr)
+        return 1
     except discord.LoginFailure:
         print("Discord rejected DISCORD_TOKEN: check the token in .env.", file=sys.stderr)
         return 1
