@@ -28,7 +28,7 @@ from providers.images import to_png
 from providers.openai_errors import redact
 from providers.registry import ModelSpec
 
-PROVIDER = "gemini"
+PROVIDER = "Gemini"  # as members read it in error messages
 RETRY_STATUS_CODES = (408, 429, 500, 502, 503, 504)
 MAX_RETRY_DELAY = 30.0  # seconds; a member is waiting on a deferred interaction
 # Finish reasons by which Google withholds an answer on policy grounds (types.FinishReason).
