@@ -26,6 +26,7 @@ from storage import (
     QuotaExceeded,
     ReferencePhoto,
     Scene,
+    SceneStatus,
     Storage,
     Story,
     UsageKind,
@@ -124,7 +125,7 @@ class StoryService:
             story = await self.storage.stories.latest_for_member(
                 guild_id=actor.guild_id, channel_id=actor.channel_id, author_id=actor.member_id
             )
-            if story is None:
+            if story is None or not await self._told(story.id):
                 raise Refusal(
                     "You have no story in this channel yet: start one with `/story start`."
                 )
@@ -183,15 +184,15 @@ class StoryService:
     async def regenerate(self, ticket: SceneTicket) -> SceneCard:
         story, scene = ticket.story, ticket.scene
         async with self._settling(ticket):
-            earlier = await self.storage.scenes.list_for_story(story.id)
-            previous = next((s for s in earlier if s.number == scene.number - 1), None)
+            earlier = await self._told(story.id)
+            previous = next((s for s in reversed(earlier) if s.number < scene.number), None)
             await self._draw(ticket, story, scene, previous)
             await self.storage.jobs.cancel_active(scene.id)
             await self.storage.media.delete_video(scene.id)
             return await self.card(scene.id, ticket.resolved.notice)
 
     async def _next_scene(self, ticket: Ticket, story: Story, direction: str | None) -> SceneCard:
-        earlier = await self.storage.scenes.list_for_story(story.id)
+        earlier = await self._told(story.id)
         text = await self.writer.write(
             SceneContext(story.premise, tuple(s.text for s in earlier), direction)
         )
@@ -330,10 +331,11 @@ class StoryService:
         if badge is None and job is not None and job.image_version == scene.image_version:
             badge, detail = _job_badge(job)
         spec = self.policy.catalog.get(scene.model_key)
+        told = await self._told(story.id)
         return SceneCard(
             scene_id=scene.id,
             story_title=story.title,
-            number=scene.number,
+            number=1 + sum(1 for s in told if s.number < scene.number),
             text=scene.text,
             model_display=spec.display,
             notice=notice,
@@ -341,6 +343,13 @@ class StoryService:
             video=badge,
             video_detail=detail,
         )
+
+    async def _told(self, story_id: int) -> list[Scene]:
+        """The scenes members have seen, in order. A new scene whose drawing failed was never
+        shown: it keeps its row (and failure reason) but neither a scene number nor a place in
+        the writer's context."""
+        scenes = await self.storage.scenes.list_for_story(story_id)
+        return [s for s in scenes if s.status is SceneStatus.READY or s.message_id is not None]
 
     async def _scene(self, actor: Actor, scene_id: int) -> Scene:
         scene = await self.storage.scenes.get(scene_id)

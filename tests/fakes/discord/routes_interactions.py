@@ -178,8 +178,11 @@ class InteractionRoutes:
         record = self._webhook_record(request)
         body = body_of(request)
         original = record.original
-        if record.ack and record.ack.type == DEFERRED_MESSAGE and original and original.loading:
-            # The first follow-up after a "thinking" deferral fills the placeholder.
+        placeholder = original is not None and original.loading and not original.deleted
+        if record.ack and record.ack.type == DEFERRED_MESSAGE and placeholder:
+            # The first follow-up after a "thinking" deferral fills the placeholder; once the
+            # placeholder is deleted, a follow-up is a new message with its own flags.
+            assert original is not None
             edit_message(self.state, original, body.json, body.files)
             message, event = original, "MESSAGE_UPDATE"
         else:

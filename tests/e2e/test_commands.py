@@ -1,0 +1,211 @@
+"""/models, /usage, /settings, model autocomplete and command sync end to end (SPEC §2, §5, §7)."""
+
+from __future__ import annotations
+
+from tests.e2e.harness import OPERATOR_ID, Harness
+from tests.e2e.helpers import (
+    embed_fields,
+    no_public_messages,
+    provider_calls,
+    refusal_text,
+    start_story,
+)
+from tests.fakes.discord import MANAGER_PERMISSIONS, StoredMessage
+
+OFFERED = ["gpt-image-1-mini", "grok-imagine", "gpt-image-1.5", "gemini", "gpt-image-2"]
+
+
+async def _ephemeral_reply(harness: Harness, *names: str, **kwargs: object) -> StoredMessage:
+    ix = await harness.discord.slash(*names, **kwargs)  # type: ignore[arg-type]  # slash() keywords, passed through
+    message = await ix.wait_for_final()
+    assert message is not None
+    assert ix.ephemeral
+    assert not ix.deferred
+    return message
+
+
+# -- autocomplete -------------------------------------------------------------------------------
+
+
+async def test_autocomplete_offers_every_allowed_keyed_model_with_display_provider_and_cost(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    choices = await harness.discord.autocomplete("story", "start", focused="model", value="")
+    assert sorted(c["value"] for c in choices) == sorted(OFFERED)
+    assert "gpt-image-1" not in [c["value"] for c in choices], "a retired model is not offered"
+    assert len(choices) <= 25
+    by_key = {c["value"]: c["name"] for c in choices}
+    assert by_key["grok-imagine"] == "Grok Imagine · xAI · $$"
+    assert by_key["gpt-image-1-mini"] == "GPT Image 1 Mini · OpenAI · $"
+    assert by_key["gemini"].startswith("Gemini · Google · ")
+    assert provider_calls(harness) == 0
+
+
+async def test_autocomplete_filters_by_key_or_display_name_ignoring_case(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    discord = harness.discord
+
+    async def values(typed: str) -> list[str]:
+        found = await discord.autocomplete("story", "start", focused="model", value=typed)
+        return sorted(c["value"] for c in found)
+
+    assert await values("GROK") == ["grok-imagine"]
+    assert await values("image 1") == ["gpt-image-1-mini", "gpt-image-1.5"]  # display name
+    assert await values("Image-2") == ["gpt-image-2"]  # key
+    assert await values("1 MINI") == ["gpt-image-1-mini"]
+    assert await values("nothing like it") == []
+    continued = await discord.autocomplete("story", "continue", focused="model", value="gem")
+    assert [c["value"] for c in continued] == ["gemini"]
+
+
+async def test_the_free_tier_offers_only_gpt_image_1_mini(harness: Harness) -> None:
+    harness.env(DEFAULT_TIER="free")
+    await harness.start()
+    for command in (("story", "start"), ("story", "continue"), ("settings", "model")):
+        choices = await harness.discord.autocomplete(*command, focused="model", value="")
+        assert [c["value"] for c in choices] == ["gpt-image-1-mini"], command
+
+
+# -- /models, /usage, /settings view -----------------------------------------------------------
+
+
+async def test_models_lists_the_servers_models_with_provider_photos_and_cost(
+    harness: Harness,
+) -> None:
+    harness.env(DEFAULT_TIER="standard")
+    await harness.start()
+    message = await _ephemeral_reply(harness, "models")
+    embed = message.embeds[0]
+    assert "standard" in embed["title"]
+    text = embed["description"]
+    assert "**Grok Imagine** (`grok-imagine`) · xAI · up to 3 reference photos · $$" in text
+    assert "Gemini" in text
+    assert "GPT Image 1 Mini" in text
+    assert "GPT Image 1.5" not in text
+    assert "GPT Image 2" not in text
+    assert no_public_messages(harness)
+
+
+async def test_usage_counts_scenes_and_says_when_it_resets(harness: Harness) -> None:
+    await harness.start()
+    before = embed_fields(await _ephemeral_reply(harness, "usage"))
+    assert before["Scenes (server)"] == "0 of 1000"
+    await start_story(harness, user=701)
+    await start_story(harness, user=702)
+    after = embed_fields(await _ephemeral_reply(harness, "usage", user=701))
+    assert after["Scenes (server)"] == "2 of 1000"
+    assert after["Your scenes"] == "1 of 200"
+    assert after["Estimated cost"] == "$0.02"
+    assert "midnight UTC" in after["Resets"]
+    assert "<t:" in after["Resets"]
+
+
+async def test_settings_view_shows_tier_default_model_and_video(harness: Harness) -> None:
+    await harness.start()
+    fields = embed_fields(await _ephemeral_reply(harness, "settings", "view"))
+    assert fields["Tier"] == "premium"
+    assert fields["Default model"] == "the cheapest allowed"
+    assert fields["Animate new stories"] == "no"
+    assert "1000 scenes (200 per member)" in fields["Quotas per day"]
+
+
+# -- /settings model and video need Manage Server -----------------------------------------------
+
+
+async def test_a_plain_member_cannot_set_the_default_model_or_video(harness: Harness) -> None:
+    await harness.start()
+    discord = harness.discord
+    model = await discord.slash("settings", "model", options={"model": "gemini"})
+    assert "Manage Server" in await refusal_text(model)
+    video = await discord.slash("settings", "video", options={"enabled": True})
+    assert "Manage Server" in await refusal_text(video)
+    fields = embed_fields(await _ephemeral_reply(harness, "settings", "view"))
+    assert fields["Default model"] == "the cheapest allowed"
+    assert fields["Animate new stories"] == "no"
+    assert no_public_messages(harness)
+
+
+async def test_a_manager_sets_the_default_model_and_video(harness: Harness) -> None:
+    await harness.start()
+    model = await _ephemeral_reply(
+        harness, "settings", "model", options={"model": "grok-imagine"},
+        permissions=MANAGER_PERMISSIONS,
+    )  # fmt: skip
+    assert "Grok Imagine" in model.content
+    video = await _ephemeral_reply(
+        harness, "settings", "video", options={"enabled": True}, permissions=MANAGER_PERMISSIONS
+    )
+    assert "animate every scene" in video.content
+    fields = embed_fields(await _ephemeral_reply(harness, "settings", "view"))
+    assert fields["Default model"] == "Grok Imagine"
+    assert fields["Animate new stories"] == "yes"
+
+
+async def test_a_manager_cannot_make_a_model_outside_the_tier_the_default(
+    harness: Harness,
+) -> None:
+    harness.env(DEFAULT_TIER="free")
+    await harness.start()
+    ix = await harness.discord.slash(
+        "settings", "model", options={"model": "gpt-image-2"}, permissions=MANAGER_PERMISSIONS
+    )
+    assert "`gpt-image-1-mini`" in await refusal_text(ix)
+    fields = embed_fields(await _ephemeral_reply(harness, "settings", "view"))
+    assert fields["Default model"] == "the cheapest allowed"
+
+
+# -- /settings tier is for operators only -------------------------------------------------------
+
+
+async def test_only_an_operator_changes_the_tier_and_autocomplete_follows(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    discord = harness.discord
+    refused = await discord.slash(
+        "settings", "tier", options={"tier": "free"}, permissions=MANAGER_PERMISSIONS
+    )
+    assert "operators" in await refusal_text(refused)
+    still = await discord.autocomplete("story", "start", focused="model", value="")
+    assert len(still) == len(OFFERED)
+    done = await _ephemeral_reply(
+        harness, "settings", "tier", options={"tier": "free"}, user=OPERATOR_ID
+    )
+    assert "free" in done.content
+    after = await discord.autocomplete("story", "start", focused="model", value="")
+    assert [c["value"] for c in after] == ["gpt-image-1-mini"]
+    fields = embed_fields(await _ephemeral_reply(harness, "settings", "view"))
+    assert fields["Tier"] == "free"
+    other = discord.guilds[1]
+    untouched = await discord.autocomplete("story", "start", focused="model", guild=other)
+    assert len(untouched) == len(OFFERED), "only this server's tier changed"
+
+
+# -- command sync -------------------------------------------------------------------------------
+
+
+async def test_commands_sync_globally_once_and_not_again_after_a_restart(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    discord = harness.discord
+    assert discord.command_syncs() == 1
+    assert {c["name"] for c in discord.commands()} == {"story", "settings", "models", "usage"}
+    await harness.restart()
+    assert discord.command_syncs() == 1
+    assert all(discord.command_syncs(guild) == 0 for guild in discord.guilds)
+
+
+async def test_commands_sync_to_the_dev_guild_when_one_is_set(harness: Harness) -> None:
+    dev = harness.discord.guild
+    harness.env(DEV_GUILD_ID=str(dev.id))
+    await harness.start()
+    discord = harness.discord
+    assert discord.command_syncs(dev) == 1
+    assert {c["name"] for c in discord.commands(dev)} == {"story", "settings", "models", "usage"}
+    assert discord.command_syncs() == 0
+    assert discord.commands() == []
+    assert discord.command_syncs(discord.guilds[1]) == 0
