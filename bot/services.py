@@ -16,10 +16,17 @@ from pathlib import Path
 
 from bot.errors import Refusal, quota_text
 from bot.policy import Policy, UploadInfo
-from providers.base import ImageProvider, ImageRequest, ReferenceImage, SceneContext, SceneWriter
+from providers.base import (
+    DEFAULT_VIDEO_SECONDS,
+    ImageProvider,
+    ImageRequest,
+    ReferenceImage,
+    SceneContext,
+    SceneWriter,
+)
 from providers.errors import ProviderError
 from providers.images import BadImage, prepare_reference
-from providers.registry import Provider, Resolved
+from providers.registry import VIDEO_MODEL, Provider, Resolved
 from storage import (
     JobAlreadyActive,
     JobState,
@@ -296,8 +303,8 @@ class StoryService:
             guild_id=actor.guild_id,
             member_id=actor.member_id,
             kind=UsageKind.VIDEO,
-            model_key="grok-imagine-video",
-            cost_usd=0.56,
+            model_key=VIDEO_MODEL.key,
+            cost_usd=VIDEO_MODEL.cost_usd_per_second * DEFAULT_VIDEO_SECONDS,
             guild_limit=tier.videos_per_day,
             member_limit=None,
         )
@@ -330,14 +337,18 @@ class StoryService:
         job = await self.storage.jobs.for_scene(scene.id)
         if badge is None and job is not None and job.image_version == scene.image_version:
             badge, detail = _job_badge(job)
-        spec = self.policy.catalog.get(scene.model_key)
+        catalog = self.policy.catalog
+        # A MODELS_FILE may since have dropped the model; the scene still names it.
+        shown = (
+            catalog.get(scene.model_key).display if scene.model_key in catalog else scene.model_key
+        )
         told = await self._told(story.id)
         return SceneCard(
             scene_id=scene.id,
             story_title=story.title,
             number=1 + sum(1 for s in told if s.number < scene.number),
             text=scene.text,
-            model_display=spec.display,
+            model_display=shown,
             notice=notice,
             image=self.storage.media.image_path(scene.id),
             video=badge,

@@ -51,13 +51,16 @@ class VideoState(StrEnum):
     EXPIRED = "expired"
 
 
+DEFAULT_VIDEO_SECONDS = 8  # SPEC §8: 5 to 10 s, default 8
+
+
 @dataclass(frozen=True, slots=True)
 class VideoRequest:
     """Image-to-video: `image` becomes the first frame."""
 
     prompt: str
     image: ReferenceImage
-    duration_seconds: int = 8
+    duration_seconds: int = DEFAULT_VIDEO_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

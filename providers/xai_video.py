@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 import openai
 
-from providers.base import VideoRequest, VideoState, VideoStatus
+from providers.base import DEFAULT_VIDEO_SECONDS, VideoRequest, VideoState, VideoStatus
 from providers.download import Downloader
 from providers.errors import ContentRefused, InvalidResponse, ProviderError
 from providers.openai_errors import redact, translate
@@ -28,7 +28,7 @@ from providers.xai_images import data_uri
 log = logging.getLogger(__name__)
 
 PROVIDER = "xAI"
-MIN_SECONDS, MAX_SECONDS, DEFAULT_SECONDS = 5, 10, 8  # SPEC §4
+MIN_SECONDS, MAX_SECONDS = 5, 10  # SPEC §4
 ASPECT_RATIO = "1:1"
 RESOLUTION = "720p"
 MODERATED = "xAI's moderation withheld the video"
@@ -37,7 +37,7 @@ MODERATED = "xAI's moderation withheld the video"
 def clamp_duration(seconds: int | None) -> int:
     """SPEC §4 allows 5-10 seconds; anything else is pulled into range."""
     if seconds is None:
-        return DEFAULT_SECONDS
+        return DEFAULT_VIDEO_SECONDS
     return min(max(seconds, MIN_SECONDS), MAX_SECONDS)
 
 
