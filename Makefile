@@ -26,5 +26,8 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+demo: $(STAMP)
+	$(BIN)/python -m demo
+
 clean:
 	rm -rf $(VENV) build *.egg-info

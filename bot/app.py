@@ -47,6 +47,8 @@ class StoryBot(commands.Bot):
     """Holds `services`; everything else hangs off setup_hook."""
 
     def __init__(self, services: Services, **options: object) -> None:
+        # StoryBot has no voice: discord.py's "voice will NOT be supported" warnings are noise.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(guilds=True),  # no privileged intents

@@ -1,0 +1,1 @@
+"""`make demo`: the real bot against the loopback stand-ins, one scripted session, no keys."""

@@ -1,0 +1,38 @@
+"""`make demo` keeps working: `python -m demo` exits 0 and names the PNG and MP4 it produced."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_python_m_demo_plays_the_session_and_names_an_existing_png_and_mp4(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "demo-data"
+    done = subprocess.run(  # noqa: S603 - our own interpreter running our own module
+        [sys.executable, "-m", "demo", "--data-dir", str(data)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"demo failed:\n{done.stdout}\n{done.stderr}"
+    transcript = done.stdout
+    for step in ("/story start", "click Regenerate", "click Animate", "click Continue"):
+        assert f"→ {step}" in transcript
+    assert "Scene 2" in transcript
+    pictures = [Path(p) for p in re.findall(r"picture on disk: (\S+\.png)", transcript)]
+    videos = [Path(p) for p in re.findall(r"video on disk: (\S+\.mp4)", transcript)]
+    assert len(pictures) == 2, transcript
+    assert len(videos) == 1, transcript
+    for path in (*pictures, *videos):
+        assert path.is_file(), path
+        assert path.is_relative_to(data.resolve()), path
+    assert videos[0].read_bytes()[4:8] == b"ftyp"
+    assert "Traceback" not in done.stderr, done.stderr
