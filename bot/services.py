@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +30,7 @@ from providers.registry import VIDEO_MODEL, Provider, Resolved
 from storage import (
     JobAlreadyActive,
     JobState,
+    NotFound,
     QuotaExceeded,
     ReferencePhoto,
     Scene,
@@ -194,8 +195,7 @@ class StoryService:
             earlier = await self._told(story.id)
             previous = next((s for s in reversed(earlier) if s.number < scene.number), None)
             await self._draw(ticket, story, scene, previous)
-            await self.storage.jobs.cancel_active(scene.id)
-            await self.storage.media.delete_video(scene.id)
+            await self._drop_video(scene.id)
             return await self.card(scene.id, ticket.resolved.notice)
 
     async def _next_scene(self, ticket: Ticket, story: Story, direction: str | None) -> SceneCard:
@@ -320,6 +320,14 @@ class StoryService:
         except JobAlreadyActive as exc:
             await self.storage.usage.settle(entry.id, succeeded=False)
             raise Refusal("This scene is already being animated.") from exc
+
+    async def _drop_video(self, scene_id: int) -> None:
+        """Regenerate: the old picture's video is superseded, its quota slot given back."""
+        dropped = await self.storage.jobs.cancel_active(scene_id)
+        if dropped is not None and dropped.usage_id is not None:
+            with suppress(NotFound):  # a restart already released it
+                await self.storage.usage.settle(dropped.usage_id, succeeded=False)
+        await self.storage.media.delete_video(scene_id)
 
     # -- shared -------------------------------------------------------------------------
 

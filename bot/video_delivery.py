@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ import discord
 
 from bot.render import NO_PINGS, VIDEO_NAME, scene_embed, scene_image, scene_view
 from bot.services import SceneCard, VideoBadge
-from storage import INTERRUPTED, JobState, VideoJob
+from storage import INTERRUPTED, JobState, VideoJob, utc_now
 
 if TYPE_CHECKING:
     from bot.app import StoryBot
@@ -22,14 +23,21 @@ log = logging.getLogger(__name__)
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 TOO_LARGE_CODE = 40005
 _INTERRUPTED_TEXT = "a restart interrupted it; press Animate to try again"
+# A video-mode job is queued before its scene is posted; until the interaction token dies
+# (15 minutes) the post may still land, so a job finished early waits for its message.
+POST_GRACE = timedelta(minutes=16)
 
 
 async def deliver(bot: StoryBot, job: VideoJob) -> bool:
     """True once the message shows the outcome (or can never show it); False to retry later."""
     services = bot.services
     scene = await services.storage.scenes.get(job.scene_id)
-    if scene is None or scene.message_id is None:
-        return True  # the story was deleted, or the scene never reached Discord
+    if scene is None:
+        return True  # the story was deleted
+    if scene.message_id is None:  # not posted yet, or it never reached Discord
+        return utc_now() - job.created_at > POST_GRACE
+    if scene.image_version != job.image_version:
+        return True  # Regenerate replaced the picture (and the message) since
     card = await services.stories.card(scene.id, None)
     if job.reason == INTERRUPTED:
         card = _with(card, VideoBadge.FAILED, _INTERRUPTED_TEXT)
@@ -51,7 +59,7 @@ async def deliver(bot: StoryBot, job: VideoJob) -> bool:
                 raise
             await _edit(message, _with(card, VideoBadge.TOO_LARGE, None), None)
     except discord.NotFound:
-        return await _repost(channel, card, video)
+        return await _repost(bot, channel, card, video)
     except discord.Forbidden:
         log.warning("no access to channel %s for video job %s", scene.channel_id, job.id)
     except discord.HTTPException as exc:
@@ -68,21 +76,45 @@ async def _edit(message: discord.Message, card: SceneCard, video: Path | None) -
     )
 
 
-async def _repost(channel: discord.PartialMessageable, card: SceneCard, video: Path | None) -> bool:
-    """The scene message was deleted: post the scene again, so a finished video is not lost."""
+async def _repost(
+    bot: StoryBot, channel: discord.PartialMessageable, card: SceneCard, video: Path | None
+) -> bool:
+    """The scene message was deleted: post the scene again, so a finished video is not lost,
+    and remember the new message (later videos and edits go there)."""
+    try:
+        try:
+            message = await _send(channel, card, video)
+        except discord.HTTPException as exc:
+            if video is None or (exc.code != TOO_LARGE_CODE and exc.status != 413):
+                raise
+            message = await _send(channel, _with(card, VideoBadge.TOO_LARGE, None), None)
+    except discord.Forbidden:
+        log.warning("no access to channel %s to repost scene %s", channel.id, card.scene_id)
+        return True
+    except discord.NotFound:
+        log.warning("channel %s is gone; scene %s stays on disk", channel.id, card.scene_id)
+        return True
+    except discord.HTTPException as exc:
+        log.warning("reposting scene %s failed (%s); retrying next tick", card.scene_id, exc.status)
+        return False
+    await bot.services.storage.scenes.set_message(
+        card.scene_id, channel_id=channel.id, message_id=message.id
+    )
+    return True
+
+
+async def _send(
+    channel: discord.PartialMessageable, card: SceneCard, video: Path | None
+) -> discord.Message:
     files = [scene_image(card)]
     if video is not None:
         files.append(discord.File(video, filename=VIDEO_NAME))
-    try:
-        await channel.send(
-            embed=scene_embed(card),
-            files=files,
-            view=scene_view(card.scene_id),
-            allowed_mentions=NO_PINGS,
-        )
-    except discord.HTTPException as exc:
-        log.warning("could not repost scene %s (%s); the video stays on disk", card.scene_id, exc)
-    return True
+    return await channel.send(
+        embed=scene_embed(card),
+        files=files,
+        view=scene_view(card.scene_id),
+        allowed_mentions=NO_PINGS,
+    )
 
 
 def _upload_limit(bot: StoryBot, guild_id: int) -> int:

@@ -60,11 +60,12 @@ class VideoLoop:
         async with self._gate:
             try:
                 await step(job)
-            except IllegalTransition:
+            except (IllegalTransition, NotFound):
                 log.info("video job %s moved elsewhere (e.g. Regenerate); dropped", job.id)
             except Exception:
                 log.exception("video job %s failed unexpectedly", job.id)
-                await self._fail(job, "something went wrong on our side")
+                if not job.finished:  # a report that failed is retried, not failed again
+                    await self._fail_quietly(job, "something went wrong on our side")
 
     async def _advance(self, job: VideoJob) -> None:
         if utc_now() - job.created_at > self.timeout:
@@ -126,6 +127,15 @@ class VideoLoop:
     async def _fail(self, job: VideoJob, reason: str) -> None:
         await self.storage.jobs.fail(job.id, reason)
         await self._settle(job, succeeded=False)
+
+    async def _fail_quietly(self, job: VideoJob, reason: str) -> None:
+        """Fail a job after an unexpected error; it may have finished or vanished meanwhile."""
+        try:
+            await self._fail(job, reason)
+        except (IllegalTransition, NotFound):
+            log.info("video job %s already finished or deleted", job.id)
+        except Exception:
+            log.exception("could not mark video job %s failed; its lease retries it", job.id)
 
     async def _settle(self, job: VideoJob, *, succeeded: bool) -> None:
         if job.usage_id is not None:
