@@ -45,7 +45,7 @@ def provider_text(exc: ProviderError) -> str:
     if isinstance(exc, TooLarge):
         return f"{who} produced a file larger than this bot accepts."
     if isinstance(exc, InvalidResponse):
-        return f"{who} sent back something unusable, try again."
+        return f"{who} sent back something unusable ({exc.reason}), try again."
     if isinstance(exc, InvalidRequest):
         return f"{who} rejected the request ({exc.reason})."
     return f"{who} failed ({exc.reason})."

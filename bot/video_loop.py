@@ -86,6 +86,9 @@ class VideoLoop:
             request_id = await self.video.submit(
                 VideoRequest(scene.text, ReferenceImage(png, "image/png"))
             )
+        except RateLimited:  # refused outright, nothing started: try again next round
+            await self.storage.jobs.requeue(job.id, utc_now() + self.poll)
+            return
         except ProviderError as exc:
             await self._fail(job, provider_text(exc))
             return

@@ -47,7 +47,9 @@ ACTIVE_STATES: Final = frozenset(
 )
 TRANSITIONS: Final[Mapping[JobState, frozenset[JobState]]] = {
     JobState.QUEUED: frozenset({JobState.SUBMITTING, JobState.FAILED}),
-    JobState.SUBMITTING: frozenset({JobState.SUBMITTED, JobState.FAILED}),
+    # Back to queued only when the provider refused the request outright (a rate limit):
+    # nothing was started, so sending it again later cannot make a second video.
+    JobState.SUBMITTING: frozenset({JobState.QUEUED, JobState.SUBMITTED, JobState.FAILED}),
     JobState.SUBMITTED: frozenset({JobState.SUBMITTED, JobState.DOWNLOADING, JobState.FAILED}),
     JobState.DOWNLOADING: frozenset({JobState.DONE, JobState.SUBMITTED, JobState.FAILED}),
     JobState.DONE: frozenset(),
@@ -219,6 +221,12 @@ class VideoJobRepository:
     async def begin_submit(self, job_id: int) -> VideoJob:
         """queued → submitting, right before the request is sent; only one caller wins."""
         return await self._move(job_id, {JobState.QUEUED}, JobState.SUBMITTING)
+
+    async def requeue(self, job_id: int, next_poll_at: datetime) -> VideoJob:
+        """submitting → queued: the provider rate-limited the submit, so nothing started."""
+        return await self._move(
+            job_id, {JobState.SUBMITTING}, JobState.QUEUED, next_poll_at=next_poll_at
+        )
 
     async def mark_submitted(
         self, job_id: int, request_id: str, next_poll_at: datetime

@@ -146,9 +146,12 @@ class UsageLedger:
         return _entry(row)
 
     async def release_pending(self) -> int:
-        """At start: reservations of generations a crash interrupted stop counting."""
+        """At start: reservations of generations a crash interrupted stop counting. A video
+        job that carries on after the restart keeps its slot until it finishes."""
         return await self._db.execute(
-            "UPDATE usage SET outcome = 'failed' WHERE outcome = 'pending'"
+            """UPDATE usage SET outcome = 'failed' WHERE outcome = 'pending' AND id NOT IN (
+                SELECT usage_id FROM video_jobs WHERE usage_id IS NOT NULL
+                AND state IN ('queued', 'submitting', 'submitted', 'downloading'))"""
         )
 
     async def count_today(

@@ -330,6 +330,19 @@ async def test_a_refused_submit_fails_the_job_with_the_providers_reason(
     assert await videos_counted(storage) == 0
 
 
+async def test_a_rate_limited_submit_is_queued_again_and_then_made_once(
+    storage: Storage, video: FakeVideo, reports: Reports
+) -> None:
+    refusals = [RateLimited("xAI", "too many requests")]
+    video.on_submit = lambda r: refusals.pop() if refusals else None
+    job = await queue_job(storage)
+    await run_until_settled(make_loop(storage, video), storage, job)
+    assert (await state_of(storage, job)).state is JobState.DONE
+    assert len(video.submits) == 2  # the refused attempt started nothing
+    assert len(video.downloads) == 1
+    assert await videos_counted(storage) == 1
+
+
 async def test_an_oversize_download_fails_the_job_and_leaves_no_file(
     storage: Storage, video: FakeVideo, reports: Reports
 ) -> None:

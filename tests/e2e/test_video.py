@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
-
 from storage import JobState, VideoJob
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import embed_fields, refusal_text, start_story, tiny_tier, write_tiers
@@ -259,11 +257,6 @@ async def test_a_restart_while_a_video_is_pending_carries_on_without_a_second_su
     assert scene.attachments[1].data == harness.xai.video_bytes(request_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="storage.recover_after_restart releases every pending reservation, also those of "
-    "video jobs that carry on; the storage owner fixes release_pending",
-)
 async def test_a_video_pending_across_a_restart_still_counts_against_the_quota(
     harness: Harness,
 ) -> None:

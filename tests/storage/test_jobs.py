@@ -31,6 +31,11 @@ MOVES: dict[str, tuple[Move, JobState, set[JobState]]] = {
         JobState.SUBMITTING,
         {JobState.QUEUED},
     ),
+    "requeue": (
+        lambda s, j: s.jobs.requeue(j, LATER),
+        JobState.QUEUED,
+        {JobState.SUBMITTING},
+    ),
     "mark_submitted": (
         lambda s, j: s.jobs.mark_submitted(j, "req-1", LATER),
         JobState.SUBMITTED,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from storage import KindUsage, NotFound, QuotaExceeded, Storage, UsageKind, next_utc_midnight
-from tests.storage.builders import START, FakeClock
+from tests.storage.builders import START, FakeClock, new_scene
 
 GUILD, ALICE, BOB = 1, 10, 20
 
@@ -161,3 +161,26 @@ async def test_summary_gives_counts_and_cost_by_kind_and_the_reset_time(storage:
     }
     assert summary.total_cost_usd == pytest.approx(0.12)
     assert (summary.day.isoformat(), summary.resets_at) == ("2026-05-01", next_utc_midnight(START))
+
+
+async def test_a_video_job_that_carries_on_after_a_restart_keeps_its_quota_slot(
+    storage: Storage,
+) -> None:
+    scene = await new_scene(storage)
+    kept, interrupted = await reserve(storage), await reserve(storage)
+    job = await storage.jobs.create(
+        scene_id=scene.id,
+        guild_id=GUILD,
+        channel_id=scene.channel_id,
+        message_id=None,
+        image_version=1,
+        usage_id=kept,
+    )
+    await storage.jobs.begin_submit(job.id)
+    await storage.jobs.mark_submitted(job.id, "req-1", START)
+    recovery = await storage.recover_after_restart()
+    assert recovery.released_reservations == 1  # only the slot no job carries on with
+    assert await storage.usage.count_today(GUILD, UsageKind.SCENE) == 1
+    assert (await storage.usage.settle(kept, succeeded=True)).outcome == "ok"
+    with pytest.raises(NotFound):
+        await storage.usage.settle(interrupted, succeeded=True)
