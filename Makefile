@@ -26,6 +26,10 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# Benchmarks print tables and write bench/results/*.json; never part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
 demo: $(STAMP)
 	$(BIN)/python -m demo
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from discord.ext import tasks
@@ -27,8 +27,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 MAX_VIDEO_BYTES = 200 * 1024 * 1024  # far above any Discord upload limit; kept on disk
 CONCURRENCY = 32
-BATCH = 1000
+BATCH = 400  # at most this many provider calls a tick; the rest wait for the next one
 TRANSIENT = (RateLimited, Unavailable, ProviderTimeout)
+# Videos take minutes: a job is polled every VIDEO_POLL_SECONDS at first, then less often
+# (x2, x4, up to x6 after every BACKOFF_STEP polls), so a thousand pending jobs stay cheap.
+BACKOFF_STEP = 6
+MAX_BACKOFF = 6
 
 
 class VideoLoop:
@@ -39,6 +43,7 @@ class VideoLoop:
         self.poll = timedelta(seconds=poll)
         self.timeout = timedelta(seconds=timeout)
         self._gate = asyncio.Semaphore(CONCURRENCY)
+        self._tick_at = utc_now()
         self.task = tasks.loop(seconds=poll)(self.tick)
 
     def start(self) -> None:
@@ -49,6 +54,7 @@ class VideoLoop:
 
     async def tick(self) -> None:
         try:
+            self._tick_at = utc_now()  # next polls count from here, so none slips a tick
             jobs = await self.storage.jobs.claim_due(limit=BATCH, lease=self.timeout)
             await asyncio.gather(*(self._guarded(self._advance, job) for job in jobs))
             finished = await self.storage.jobs.unreported(limit=BATCH)
@@ -87,28 +93,32 @@ class VideoLoop:
                 VideoRequest(scene.text, ReferenceImage(png, "image/png"))
             )
         except RateLimited:  # refused outright, nothing started: try again next round
-            await self.storage.jobs.requeue(job.id, utc_now() + self.poll)
+            await self.storage.jobs.requeue(job.id, self._tick_at + self.poll)
             return
         except ProviderError as exc:
             await self._fail(job, provider_text(exc))
             return
-        await self.storage.jobs.mark_submitted(job.id, request_id, utc_now() + self.poll)
+        await self.storage.jobs.mark_submitted(job.id, request_id, self._tick_at + self.poll)
 
     async def _poll(self, job: VideoJob, request_id: str) -> None:
         try:
             status = await self.video.poll(request_id)
         except TRANSIENT:
-            await self.storage.jobs.schedule_poll(job.id, utc_now() + self.poll)
+            await self.storage.jobs.schedule_poll(job.id, self._next_poll(job))
             return
         except ProviderError as exc:
             await self._fail(job, provider_text(exc))
             return
         if status.state is VideoState.PENDING:
-            await self.storage.jobs.schedule_poll(job.id, utc_now() + self.poll)
+            await self.storage.jobs.schedule_poll(job.id, self._next_poll(job))
         elif status.state is VideoState.DONE and status.url:
             await self._download(job, status.url)
         else:
             await self._fail(job, status.reason or f"the video {status.state.value}")
+
+    def _next_poll(self, job: VideoJob) -> datetime:
+        doublings = min(job.attempts // BACKOFF_STEP, 3)  # 1, 2, 4, then capped at MAX_BACKOFF
+        return self._tick_at + self.poll * min(1 << doublings, MAX_BACKOFF)
 
     async def _download(self, job: VideoJob, url: str) -> None:
         await self.storage.jobs.begin_download(job.id)
@@ -117,7 +127,7 @@ class VideoLoop:
         try:
             await self.video.download(url, temp, MAX_VIDEO_BYTES)
         except TRANSIENT:
-            await self.storage.jobs.retry_download(job.id, utc_now() + self.poll)
+            await self.storage.jobs.retry_download(job.id, self._tick_at + self.poll)
             return
         except (TooLarge, ProviderError) as exc:
             await media.discard(temp)

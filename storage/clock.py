@@ -25,7 +25,9 @@ def to_db_time(moment: datetime) -> str:
 
 def from_db_time(text: str) -> datetime:
     """Stored UTC text → aware datetime."""
-    return datetime.strptime(text, _DB_FORMAT).replace(tzinfo=UTC)
+    # fromisoformat reads the trailing "Z" as UTC and is ~50x faster than strptime, which
+    # matters when the video loop parses a thousand job rows per tick.
+    return datetime.fromisoformat(text)
 
 
 def utc_day(moment: datetime) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -387,3 +387,15 @@ async def test_a_job_superseded_while_polled_is_dropped_without_a_download(
     await loop.tick()
     assert not video.downloads
     assert not reports.jobs, "Regenerate replaced the message itself"
+
+
+async def test_a_long_running_job_is_polled_less_and_less_often(
+    storage: Storage, video: FakeVideo, reports: Reports
+) -> None:
+    loop = make_loop(storage, video)
+    job = await queue_job(storage)
+    gaps = []
+    for attempts in (0, 5, 6, 12, 18, 60):
+        polled = replace(job, attempts=attempts)
+        gaps.append(round((loop._next_poll(polled) - loop._tick_at) / loop.poll))
+    assert gaps == [1, 1, 2, 4, 6, 6]
