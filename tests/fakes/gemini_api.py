@@ -18,20 +18,18 @@ outcome for every later request until `reset()`:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
-import socket
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 
 import pytest
 from aiohttp import web
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.pictures import png
 
 GENERATE = "generateContent"
@@ -123,7 +121,7 @@ def answer(parts: list[object], finish: str = "STOP", message: str | None = None
     return {"candidates": [candidate], **_metadata(1290 if parts else 0)}
 
 
-class GeminiStandin:
+class GeminiStandin(LoopbackServer):
     """The stand-in server. Use as `async with GeminiStandin() as standin:` or the fixture."""
 
     def __init__(
@@ -135,6 +133,7 @@ class GeminiStandin:
         api_key: str | None = None,
         models: frozenset[str] | None = None,
     ) -> None:
+        super().__init__()
         self.latency = latency  # seconds before every answer (benchmarks use 1 s)
         self.color = color
         self.size = size
@@ -143,43 +142,15 @@ class GeminiStandin:
         self.requests: list[Recorded] = []
         self._queue: deque[Scripted] = deque()
         self._standing: Scripted | None = None
-        self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
 
     # -- life cycle -------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        return self.origin
 
-    async def start(self) -> None:
-        app = web.Application(client_max_size=256 * 1024 * 1024)
+    def build(self, app: web.Application) -> None:
         app.router.add_post("/{version}/models/{call}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def close(self) -> None:
-        self._closing.set()  # ends every pending delay at once
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> GeminiStandin:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -285,11 +256,6 @@ class GeminiStandin:
         if scripted.json is not None:
             return _json(scripted.status, scripted.json)
         return _json(200, answer([{"text": DEFAULT_TEXT}, inline(self.picture)]))
-
-    async def _sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), seconds)
 
     def _check(self, request: web.Request, recorded: Recorded) -> web.Response | None:
         """Google's own answers to a missing or wrong key and to an unknown model."""

@@ -16,22 +16,21 @@ recorded in `standin.requests`; answers are solid-colour PNGs (`color`, `size`) 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import functools
 import io
 import json
-import socket
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 
 import pytest
 from aiohttp import BodyPartReader, web
 from PIL import Image
+
+from tests.fakes.loopback import LoopbackServer
 
 GENERATIONS = "/v1/images/generations"
 EDITS = "/v1/images/edits"
@@ -103,7 +102,7 @@ def describe(picture: bytes) -> tuple[tuple[int, int], tuple[int, int, int]]:
         return image.size, (red, green, blue)
 
 
-class OpenAIStandin:
+class OpenAIStandin(LoopbackServer):
     """The stand-in server. Use as `async with OpenAIStandin() as standin:` or the fixture."""
 
     def __init__(
@@ -115,6 +114,7 @@ class OpenAIStandin:
         scene_text: str = DEFAULT_SCENE,
         api_key: str | None = None,
     ) -> None:
+        super().__init__()
         self.latency = latency  # seconds before every answer (benchmarks use 1 s)
         self.color = color
         self.size = size
@@ -123,44 +123,16 @@ class OpenAIStandin:
         self.requests: list[Recorded] = []
         self._queues: dict[str, deque[Scripted]] = {route: deque() for route in ROUTES}
         self._standing: dict[str, Scripted] = {}
-        self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
 
     # -- life cycle -------------------------------------------------------------------------
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._port}/v1"
+        return f"{self.origin}/v1"
 
-    async def start(self) -> None:
-        app = web.Application(client_max_size=256 * 1024 * 1024)
+    def build(self, app: web.Application) -> None:
         for route in ROUTES:
             app.router.add_post(route, self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def close(self) -> None:
-        self._closing.set()  # ends every pending delay at once
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> OpenAIStandin:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -242,11 +214,6 @@ class OpenAIStandin:
         if rejected is not None:
             return rejected
         return self._answer(recorded, scripted)
-
-    async def _sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), seconds)
 
     def _check_key(self, recorded: Recorded) -> web.Response | None:
         if self.api_key is None:

@@ -18,22 +18,20 @@ after `polls_until_done` pending polls with a `video.url` on this same server, w
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
-import socket
 import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
 
 import pytest
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.pictures import mp4, png
 from tests.fakes.xai_wire import (
     InlineImage,
@@ -108,12 +106,13 @@ RECORDED = web.RequestKey("recorded", Recorded)
 SCRIPTED = web.RequestKey("scripted", Scripted)
 
 
-class XAIStandin:
+class XAIStandin(LoopbackServer):
     """The stand-in server. Use as `async with XAIStandin() as standin:` or the fixture."""
 
     def __init__(
         self, *, latency: float = 0.0, polls_until_done: int = 1, api_key: str | None = None
     ) -> None:
+        super().__init__()
         self.latency = latency  # seconds before every answer (benchmarks use it)
         self.route_latency: dict[str, float] = {}  # extra seconds per route
         self.polls_until_done = polls_until_done  # pending answers before a job's outcome
@@ -125,52 +124,23 @@ class XAIStandin:
         self._outcomes: deque[VideoOutcome] = deque()
         self._queues: dict[str, deque[Scripted]] = {route: deque() for route in ROUTES}
         self._standing: dict[str, Scripted] = {}
-        self._closing = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
 
     # -- life cycle -------------------------------------------------------------------------
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
 
     @property
     def base_url(self) -> str:
         return f"{self.origin}/v1"
 
-    async def start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[self._middleware])
+    def middlewares(self) -> list[Middleware]:
+        return [self._middleware]
+
+    def build(self, app: web.Application) -> None:
         app.router.add_post(GENERATIONS, self._images)
         app.router.add_post(EDITS, self._edits)
         app.router.add_post(VIDEOS, self._submit)
         app.router.add_get(POLL, self._poll)
         app.router.add_get(FILES, self._file)
         app.router.add_get(REDIRECTS, self._redirect)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        self._port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
-
-    async def close(self) -> None:
-        self._closing.set()  # ends every pending delay at once
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> XAIStandin:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -272,11 +242,6 @@ class XAIStandin:
             return _json(scripted.status, failure, scripted.headers)
         request[RECORDED], request[SCRIPTED] = recorded, scripted
         return await handler(request)
-
-    async def _sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), seconds)
 
     async def _images(self, request: web.Request) -> web.StreamResponse:
         recorded = request[RECORDED]
