@@ -32,7 +32,6 @@ from storage import (
     JobState,
     NotFound,
     QuotaExceeded,
-    ReferencePhoto,
     Scene,
     SceneStatus,
     Storage,
@@ -138,15 +137,15 @@ class StoryService:
                     "You have no story in this channel yet: start one with `/story start`."
                 )
         else:
-            story = await self._story_of(actor, await self._scene(actor, from_scene))
+            story = await self._story_of(actor, await self._scene(from_scene))
         resolved = await self.policy.choose(actor.guild_id, model, story.model_key)
         return StoryTicket(actor, resolved, await self._reserve(actor, resolved), story)
 
     async def check_regenerate(self, actor: Actor, scene_id: int) -> SceneTicket:
-        scene = await self._scene(actor, scene_id)
+        scene = await self._scene(scene_id)
         story = await self._story_of(actor, scene)
-        resolved = await self.policy.choose(actor.guild_id, None, scene.model_key)
-        if resolved.spec.key != self.policy.catalog.resolve(scene.model_key).spec.key:
+        resolved = self.policy.catalog.resolve(scene.model_key)
+        if not self.policy.usable(resolved.spec, await self.policy.tier(actor.guild_id)):
             raise Refusal("The model of this scene is no longer allowed on this server.")
         return SceneTicket(actor, resolved, await self._reserve(actor, resolved), story, scene)
 
@@ -258,18 +257,13 @@ class StoryService:
 
     async def _store_photos(self, story: Story, photos: Sequence[ReferenceImage]) -> None:
         for position, photo in enumerate(photos):
-            name = await self.storage.media.save_reference(
-                story.id, position, photo.data, photo.mime_type
-            )
-            await self.storage.stories.add_reference(
-                ReferencePhoto(story.id, position, name, photo.mime_type, len(photo.data))
-            )
+            await self.storage.add_reference_photo(story.id, position, photo.data, photo.mime_type)
 
     # -- video --------------------------------------------------------------------------
 
     async def animate(self, actor: Actor, scene_id: int) -> SceneCard:
         """Queue a video of the scene's current picture (Animate)."""
-        scene = await self._scene(actor, scene_id)
+        scene = await self._scene(scene_id)
         story = await self._story_of(actor, scene)
         tier = await self.policy.tier(actor.guild_id)
         if not (tier.video and self.video_available):
@@ -292,7 +286,7 @@ class StoryService:
         if not (story.video_mode and tier.video and self.video_available):
             return None, None
         try:
-            await self._queue_video(actor, story, await self._scene(actor, scene_id))
+            await self._queue_video(actor, story, await self._scene(scene_id))
         except QuotaExceeded as exc:  # the scene still stands, without its video
             return VideoBadge.FAILED, quota_text(exc)
         return VideoBadge.PENDING, None
@@ -370,7 +364,7 @@ class StoryService:
         scenes = await self.storage.scenes.list_for_story(story_id)
         return [s for s in scenes if s.status is SceneStatus.READY or s.message_id is not None]
 
-    async def _scene(self, actor: Actor, scene_id: int) -> Scene:
+    async def _scene(self, scene_id: int) -> Scene:
         scene = await self.storage.scenes.get(scene_id)
         if scene is None:
             raise Refusal("This scene no longer exists.")
