@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -36,6 +37,17 @@ def load_configuration() -> tuple[Settings, Catalog, TierTable]:
     return settings, catalog, tiers
 
 
+def usable_data_dir(path: Path) -> None:
+    """Fail at start, in one line, on a DATA_DIR that cannot be written (read-only, a file)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-probe"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"DATA_DIR {path} is not writable: {exc.strerror or exc}") from exc
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="StoryBot")
     parser.add_argument("command", nargs="?", choices=["run", "check"], default="run")
@@ -51,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     if settings.discord_token is None:
         print(SETUP_HINT, file=sys.stderr)
         return 2
+    try:
+        usable_data_dir(settings.data_dir)
+    except ConfigError as exc:
+        print(f"Not started: {exc}.", file=sys.stderr)
+        return 1
     configure_logging(settings.log_level, settings.secrets())
     from bot.app import run  # the Discord layer is imported only to run it
 

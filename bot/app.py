@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -131,6 +132,10 @@ def run(settings: Settings, catalog: Catalog, tiers: TierTable) -> int:
         return 1
     except discord.LoginFailure:
         print("Discord rejected DISCORD_TOKEN: check the token in .env.", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientError, discord.GatewayNotFound) as exc:
+        base = settings.discord_api_base_url
+        print(f"Could not reach Discord at {base}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

@@ -4,6 +4,10 @@ custom_id grammar: `scene:{action}:{scene_id}` where action is `regen`, `animate
 and scene_id a decimal scene row id (≤ 19 digits), e.g. `scene:animate:1234` — at most
 33 characters, far under Discord's 100. Everything else (story, guild, model) is looked up
 in the database when the button is pressed, so buttons keep working after a restart.
+
+The template also takes forged `scene:` ids (unknown action, not a number, beyond SQLite's
+64-bit integers): they become NO_SCENE, which answers "no longer exists" ephemerally instead
+of leaving the interaction unanswered.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from typing import Any
 import discord
 
 ACTIONS = ("regen", "animate", "continue")
+MAX_SCENE_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot even be looked up
+NO_SCENE = 0  # never a row id (SQLite's start at 1)
+_SCENE_ID = re.compile(r"[0-9]{1,19}")
 _LABELS = {
     "regen": ("Regenerate", "🔁"),
     "animate": ("Animate", "🎬"),
@@ -23,7 +30,7 @@ _LABELS = {
 
 class SceneButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"scene:(?P<action>regen|animate|continue):(?P<scene_id>[0-9]{1,19})",
+    template=r"scene:(?P<action>[^:]{0,20}):(?P<scene_id>.{0,100})",
 ):
     ACTIONS = ACTIONS
 
@@ -47,9 +54,12 @@ class SceneButton(
         item: discord.ui.Item[Any],
         match: re.Match[str],
     ) -> SceneButton:
-        return cls(match["action"], int(match["scene_id"]))
+        action, raw = match["action"], match["scene_id"]
+        if action in ACTIONS and _SCENE_ID.fullmatch(raw) and int(raw) <= MAX_SCENE_ID:
+            return cls(action, int(raw))
+        return cls("regen", NO_SCENE)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        from bot.scene_actions import on_scene_button
+        from bot.scene_actions import on_scene_button  # scene_actions imports this module
 
         await on_scene_button(interaction, self.action, self.scene_id)

@@ -12,6 +12,7 @@ import discord
 from bot.errors import member_text
 from bot.render import NO_PINGS, scene_embed, scene_image, scene_view
 from bot.services import Actor, SceneCard, Ticket
+from storage import NotFound
 
 if TYPE_CHECKING:
     from bot.app import StoryBot
@@ -73,13 +74,14 @@ async def post_scene(
         # The scene is saved; if the interaction cannot show it, the channel still can.
         log.warning("editing interaction %s failed; posting the scene", interaction.id)
         channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
-        message = await channel.send(**scene_message(card))
+        message = await channel.send(**scene_post(card))
         if not in_place:
             with contextlib.suppress(discord.HTTPException):
                 await interaction.delete_original_response()
-    await interaction.client.services.storage.scenes.set_message(
-        card.scene_id, channel_id=message.channel.id, message_id=message.id
-    )
+    with contextlib.suppress(NotFound):  # the story was deleted meanwhile; nothing to link
+        await interaction.client.services.storage.scenes.set_message(
+            card.scene_id, channel_id=message.channel.id, message_id=message.id
+        )
 
 
 def scene_message(card: SceneCard) -> dict[str, Any]:
@@ -89,6 +91,13 @@ def scene_message(card: SceneCard) -> dict[str, Any]:
         "view": scene_view(card.scene_id),
         "allowed_mentions": NO_PINGS,
     }
+
+
+def scene_post(card: SceneCard) -> dict[str, Any]:
+    """The scene as a new channel message: `send` takes `files`, not an edit's `attachments`."""
+    post = scene_message(card)
+    post["files"] = post.pop("attachments")
+    return post
 
 
 async def _followup(interaction: Interaction, text: str) -> None:

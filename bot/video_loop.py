@@ -133,6 +133,11 @@ class VideoLoop:
             await media.discard(temp)
             await self._fail(job, provider_text(exc))
             return
+        except OSError as exc:  # our disk (full, read-only): the URL lives 24 h, so try again
+            log.warning("video job %s: could not store the download (%s)", job.id, exc.strerror)
+            await media.discard(temp)
+            await self.storage.jobs.retry_download(job.id, self._tick_at + self.poll)
+            return
         await media.commit_video(job.scene_id, temp)
         await self.storage.jobs.mark_done(job.id)
         await self._settle(job, succeeded=True)

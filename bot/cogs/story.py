@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import Refusal
 from bot.policy import UploadInfo
 from bot.render import choice_name
 from bot.respond import Interaction, acknowledge, actor_of, post_scene, refuse
@@ -29,6 +30,20 @@ async def model_autocomplete(
         return []
     specs = await interaction.client.services.policy.autocomplete(interaction.guild_id, current)
     return [app_commands.Choice(name=choice_name(spec), value=spec.key) for spec in specs]
+
+
+def _premise(value: str) -> str:
+    """Discord's client enforces the option's length, a forged payload need not: check again."""
+    text = value.strip()
+    if not text:
+        raise Refusal("The premise is empty: tell me what the story is about.")
+    return _within(text, PREMISE_LIMIT, "premise")
+
+
+def _within(text: str, limit: int, what: str) -> str:
+    if len(text) > limit:
+        raise Refusal(f"The {what} is {len(text):,} characters long; the limit is {limit:,}.")
+    return text
 
 
 def _upload(attachment: discord.Attachment) -> Upload:
@@ -64,12 +79,13 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
         stories = self.bot.services.stories
         uploads = [_upload(a) for a in (reference, reference2, reference3) if a is not None]
         try:
+            premise = _premise(premise)
             ticket = await stories.check_start(actor_of(interaction), model, uploads, video)
         except REFUSALS as exc:
             await refuse(interaction, exc)
             return
         if await acknowledge(interaction, ticket):
-            await post_scene(interaction, stories.start(ticket, premise.strip(), video))
+            await post_scene(interaction, stories.start(ticket, premise, video))
 
     @app_commands.command(name="continue", description="Next scene of your latest story here")
     @app_commands.describe(direction="What should happen next", model="Image model for this scene")
@@ -82,6 +98,8 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
     ) -> None:
         stories = self.bot.services.stories
         try:
+            if direction is not None:
+                direction = _within(direction, DIRECTION_LIMIT, "direction")
             ticket = await stories.check_continue(actor_of(interaction), model)
         except REFUSALS as exc:
             await refuse(interaction, exc)

@@ -1,6 +1,7 @@
 """Settings parsing, `python -m bot check` and the no-token start, run as real processes."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -130,3 +131,13 @@ def test_a_copied_env_example_is_valid_and_only_asks_for_the_token(tmp_path: Pat
     result = run_bot(tmp_path, "check")
     assert "Configuration error" not in result.stderr
     assert "DISCORD_TOKEN: missing (required to run)" in result.stdout
+
+
+def test_discord_unreachable_at_start_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_bot(tmp_path, DISCORD_TOKEN="t", DISCORD_API_BASE_URL=f"http://127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert f"Could not reach Discord at http://127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
