@@ -20,27 +20,31 @@ REFUSALS = (Refusal, QuotaExceeded)
 
 
 async def on_scene_button(interaction: Interaction, action: str, scene_id: int) -> None:
-    stories = interaction.client.services.stories
     if interaction.guild_id is None:
         await refuse(interaction, Refusal("StoryBot's buttons work in servers only."))
         return
-    if action == "animate":
-        await _animate(interaction, stories, scene_id)
-        return
-    actor = actor_of(interaction)
+    handler = {"regen": _regenerate, "animate": _animate, "continue": _continue}[action]
+    await handler(interaction, interaction.client.services.stories, scene_id)
+
+
+async def _regenerate(interaction: Interaction, stories: StoryService, scene_id: int) -> None:
     try:
-        if action == "regen":
-            regen = await stories.check_regenerate(actor, scene_id)
-        else:
-            follow = await stories.check_continue(actor, None, from_scene=scene_id)
+        ticket = await stories.check_regenerate(actor_of(interaction), scene_id)
     except REFUSALS as exc:
         await refuse(interaction, exc)
         return
-    if action == "regen":
-        if await acknowledge(interaction, regen, thinking=False):
-            await post_scene(interaction, stories.regenerate(regen), in_place=True)
-    elif await acknowledge(interaction, follow):
-        await post_scene(interaction, stories.continue_story(follow, None))
+    if await acknowledge(interaction, ticket, thinking=False):  # the message itself changes
+        await post_scene(interaction, stories.regenerate(ticket), in_place=True)
+
+
+async def _continue(interaction: Interaction, stories: StoryService, scene_id: int) -> None:
+    try:
+        ticket = await stories.check_continue(actor_of(interaction), None, from_scene=scene_id)
+    except REFUSALS as exc:
+        await refuse(interaction, exc)
+        return
+    if await acknowledge(interaction, ticket):
+        await post_scene(interaction, stories.continue_story(ticket, None))
 
 
 async def _animate(interaction: Interaction, stories: StoryService, scene_id: int) -> None:
