@@ -4,6 +4,7 @@ Discord stand-in and the xAI stand-in; the loop polls every 0.05 s."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from storage import JobState, VideoJob
@@ -47,16 +48,26 @@ async def _until_video_says(harness: Harness, scene: StoredMessage, text: str) -
     )
 
 
-async def _settled_job(harness: Harness, scene_id: int = 1) -> VideoJob:
-    """The scene's latest job once it is finished and its outcome reported on the message."""
+async def _job_when(
+    harness: Harness, scene_id: int, ready: Callable[[VideoJob], bool], what: str
+) -> VideoJob:
+    """The scene's latest job once `ready` holds for it (polled; bounded by WITHIN)."""
     assert harness.bot is not None
     jobs = harness.bot.services.storage.jobs
+    job = None
     for _ in range(int(WITHIN / 0.02)):
         job = await jobs.for_scene(scene_id)
-        if job is not None and job.finished and job.reported:
+        if job is not None and ready(job):
             return job
         await asyncio.sleep(0.02)
-    raise AssertionError(f"the video job of scene {scene_id} never settled: {job}")
+    raise AssertionError(f"the video job of scene {scene_id} {what}: {job}")
+
+
+async def _settled_job(harness: Harness, scene_id: int = 1) -> VideoJob:
+    """The scene's latest job once it is finished and its outcome reported on the message."""
+    return await _job_when(
+        harness, scene_id, lambda job: job.finished and job.reported, "never settled"
+    )
 
 
 async def _videos_used(harness: Harness) -> str:
@@ -95,14 +106,9 @@ async def test_animate_attaches_the_mp4_to_the_same_message_next_to_the_picture(
 
 async def _until_submitted(harness: Harness, scene_id: int = 1) -> VideoJob:
     """Wait until the scene's job holds the provider's request id (the video is pending)."""
-    assert harness.bot is not None
-    jobs = harness.bot.services.storage.jobs
-    for _ in range(int(WITHIN / 0.02)):
-        job = await jobs.for_scene(scene_id)
-        if job is not None and job.state is JobState.SUBMITTED:
-            return job
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"the video job of scene {scene_id} was never submitted: {job}")
+    return await _job_when(
+        harness, scene_id, lambda job: job.state is JobState.SUBMITTED, "was never submitted"
+    )
 
 
 async def test_animate_again_while_pending_or_done_is_refused_and_submits_nothing(
