@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,26 @@ async def test_a_503_on_the_original_edit_is_retried_into_the_scene(harness: Har
     assert scene is not None
     assert scene.id == ix.original_id
     assert len(harness.discord.messages_in()) == 1
+
+
+async def test_a_lasting_5xx_on_the_original_edit_posts_the_scene_in_the_channel(
+    harness: Harness,
+) -> None:
+    """discord.py retries a webhook 5xx five times (about 25 s of back-off); after that the
+    saved scene goes out through the channel and the thinking reply is removed."""
+    await harness.start()
+    harness.discord.fail("PATCH", ORIGINAL, 503, times=10)
+    ix = await harness.discord.slash("story", "start", options={"premise": PREMISE})
+    await harness.discord.until(
+        lambda: any(m.embeds for m in harness.discord.messages_in()), 60, "for the scene"
+    )
+    scene = next(m for m in harness.discord.messages_in() if m.embeds)
+    assert scene.filenames == ["scene.png"]
+    assert scene.id != ix.original_id
+    await harness.discord.until(
+        lambda: ix.original is None or ix.original.deleted, 10, "the placeholder removed"
+    )
+    assert (await _scenes_used(harness)).startswith("1 of")
 
 
 async def test_a_token_expired_before_the_scene_was_drawn_posts_it_in_the_channel(
@@ -295,15 +316,25 @@ async def test_a_413_from_discord_on_the_video_edit_keeps_the_file_and_says_too_
 # -- the disk ------------------------------------------------------------------------------
 
 
-def _disk_full(*_: object, **__: object) -> None:
-    raise OSError(errno.ENOSPC, "No space left on device")
+DISK_FAULTS = [
+    pytest.param(OSError(errno.ENOSPC, "No space left on device"), id="disk-full"),
+    pytest.param(OSError(errno.EROFS, "Read-only file system"), id="read-only"),
+]
 
 
-async def test_a_full_disk_while_saving_the_picture_ends_in_an_error_uncharged(
-    harness: Harness,
+def _failing(error: OSError) -> Callable[..., None]:
+    def write(*_: object, **__: object) -> None:
+        raise error
+
+    return write
+
+
+@pytest.mark.parametrize("error", DISK_FAULTS)
+async def test_a_disk_fault_while_saving_the_picture_ends_in_an_error_uncharged(
+    harness: Harness, error: OSError
 ) -> None:
     await harness.start()
-    harness.monkeypatch.setattr("storage.media.atomic_write", _disk_full)
+    harness.monkeypatch.setattr("storage.media.atomic_write", _failing(error))
     ix = await harness.discord.slash("story", "start", options={"premise": PREMISE})
     text = await error_after_deferral(harness, ix)
     assert "incident" in text
@@ -314,8 +345,9 @@ async def test_a_full_disk_while_saving_the_picture_ends_in_an_error_uncharged(
     assert (await start_story(harness)).filenames == ["scene.png"]
 
 
-async def test_a_full_disk_while_downloading_a_video_keeps_the_job_and_retries(
-    harness: Harness,
+@pytest.mark.parametrize("error", DISK_FAULTS)
+async def test_a_disk_fault_while_downloading_a_video_keeps_the_job_and_retries(
+    harness: Harness, error: OSError
 ) -> None:
     """The provider's URL lives for 24 hours: a download the disk could not take is tried
     again (until VIDEO_TIMEOUT_SECONDS), not given up, and leaves no partial file."""
@@ -327,7 +359,7 @@ async def test_a_full_disk_while_downloading_a_video_keeps_the_job_and_retries(
     async def full_twice(self: Downloader, response: object, dest: Path, max_bytes: int) -> int:
         if len(failures) < 2:
             failures.append(1)
-            _disk_full()
+            _failing(error)()
         return await real_save(self, response, dest, max_bytes)  # type: ignore[arg-type]
 
     harness.monkeypatch.setattr(Downloader, "_save", full_twice)

@@ -13,7 +13,15 @@ import pytest
 
 from storage.db import Database
 from tests.e2e.harness import Harness
-from tests.e2e.helpers import embed_fields, error_after_deferral, image_calls, start_story
+from tests.e2e.helpers import (
+    embed_fields,
+    error_after_deferral,
+    image_calls,
+    no_public_messages,
+    provider_calls,
+    refusal_text,
+    start_story,
+)
 
 STRICT_QUOTA = True  # no story is deleted here: pictures charged == pictures drawn
 
@@ -71,3 +79,19 @@ async def test_a_full_database_ends_in_an_ephemeral_error_uncharged_and_recovers
     await _make_room(harness)  # space again: the bot works on without a restart
     assert (await start_story(harness, LONG_PREMISE)).filenames == ["scene.png"]
     assert (await _scenes_used(harness)).startswith("3 of")
+
+
+async def test_a_database_full_before_the_deferral_is_the_ephemeral_response_itself(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = await harness.start()
+
+    async def full(**_: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(bot.services.storage.usage, "reserve", full)
+    ix = await harness.discord.slash("story", "start", options={"premise": "A fox"})
+    text = await refusal_text(ix)
+    assert "Something went wrong on our side" in text
+    assert provider_calls(harness) == 0
+    assert no_public_messages(harness)
