@@ -21,7 +21,7 @@ from bot.cogs.story import StoryCog
 from bot.discord_endpoints import point_discord_at
 from bot.instance_lock import DataDirInUse, hold_data_dir
 from bot.render import NO_PINGS
-from bot.respond import refuse
+from bot.respond import report_unexpected
 from bot.settings import Settings
 from bot.tiers import TierTable
 from bot.video_loop import VideoLoop
@@ -38,10 +38,7 @@ class StoryTree(app_commands.CommandTree["StoryBot"]):
     ) -> None:
         """The one place an unexpected command error becomes a member-facing message."""
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        try:
-            await refuse(interaction, cause)
-        except discord.HTTPException:
-            log.warning("could not report an error to interaction %s", interaction.id)
+        await report_unexpected(interaction, cause)
 
 
 class StoryBot(commands.Bot):

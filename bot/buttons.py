@@ -60,6 +60,10 @@ class SceneButton(
         return cls("regen", NO_SCENE)
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        from bot.scene_actions import on_scene_button  # scene_actions imports this module
+        from bot.respond import report_unexpected  # both import this module
+        from bot.scene_actions import on_scene_button
 
-        await on_scene_button(interaction, self.action, self.scene_id)
+        try:
+            await on_scene_button(interaction, self.action, self.scene_id)
+        except Exception as exc:  # buttons have no CommandTree.on_error to fall back on
+            await report_unexpected(interaction, exc)

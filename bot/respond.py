@@ -39,6 +39,15 @@ async def refuse(interaction: discord.Interaction[Any], exc: BaseException) -> N
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
 
 
+async def report_unexpected(interaction: discord.Interaction[Any], exc: BaseException) -> None:
+    """The last resort of commands and buttons alike: an error text, never an unanswered
+    interaction (member_text logs it under an incident id)."""
+    try:
+        await refuse(interaction, exc)
+    except discord.HTTPException:
+        log.warning("could not report an error to interaction %s", interaction.id)
+
+
 async def acknowledge(interaction: Interaction, ticket: Ticket, *, thinking: bool = True) -> bool:
     """Defer at once; if even that fails, the held quota slot is given back."""
     try:

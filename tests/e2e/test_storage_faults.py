@@ -7,6 +7,7 @@ fixture then checks nothing was left thinking or charged and the database is who
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 import pytest
@@ -95,3 +96,24 @@ async def test_a_database_full_before_the_deferral_is_the_ephemeral_response_its
     assert "Something went wrong on our side" in text
     assert provider_calls(harness) == 0
     assert no_public_messages(harness)
+
+
+async def test_a_read_only_database_mid_run_ends_in_errors_and_recovers(harness: Harness) -> None:
+    """`PRAGMA query_only` makes every write fail as a read-only file does (SQLITE_READONLY)."""
+    bot = await harness.start()
+    scene = await start_story(harness)
+    storage = bot.services.storage
+    for _ in range(500):  # the bot links the scene to its message right after the edit
+        linked = await storage.scenes.get(1)
+        if linked is not None and linked.message_id is not None:
+            break
+        await asyncio.sleep(0.01)
+    db = storage.db
+    await db.execute("PRAGMA query_only = ON")
+    ix = await harness.discord.slash("story", "start", options={"premise": "A second fox"})
+    assert "Something went wrong on our side" in await refusal_text(ix)
+    click = await harness.discord.click(scene, "scene:animate:1")
+    assert "Something went wrong on our side" in await refusal_text(click)
+    assert provider_calls(harness) == 2, "only the first story's text and picture"
+    await db.execute("PRAGMA query_only = OFF")
+    assert (await start_story(harness, premise="A third fox")).filenames == ["scene.png"]
