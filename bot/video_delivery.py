@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.render import NO_PINGS, VIDEO_NAME, scene_embed, scene_image, scene_view
+from bot.render import NO_PINGS, VIDEO_NAME, scene_embed
+from bot.respond import scene_post
 from bot.services import SceneCard, VideoBadge
 from storage import INTERRUPTED, JobState, VideoJob, utc_now
 
@@ -55,7 +56,7 @@ async def deliver(bot: StoryBot, job: VideoJob) -> bool:
         try:
             await _edit(message, card, video)
         except discord.HTTPException as exc:
-            if exc.code != TOO_LARGE_CODE and exc.status != 413:
+            if not _too_large(exc):
                 raise
             await _edit(message, _with(card, VideoBadge.TOO_LARGE, None), None)
     except discord.NotFound:
@@ -85,7 +86,7 @@ async def _repost(
         try:
             message = await _send(channel, card, video)
         except discord.HTTPException as exc:
-            if video is None or (exc.code != TOO_LARGE_CODE and exc.status != 413):
+            if video is None or not _too_large(exc):
                 raise
             message = await _send(channel, _with(card, VideoBadge.TOO_LARGE, None), None)
     except discord.Forbidden:
@@ -106,15 +107,15 @@ async def _repost(
 async def _send(
     channel: discord.PartialMessageable, card: SceneCard, video: Path | None
 ) -> discord.Message:
-    files = [scene_image(card)]
+    post = scene_post(card)
     if video is not None:
-        files.append(discord.File(video, filename=VIDEO_NAME))
-    return await channel.send(
-        embed=scene_embed(card),
-        files=files,
-        view=scene_view(card.scene_id),
-        allowed_mentions=NO_PINGS,
-    )
+        post["files"].append(discord.File(video, filename=VIDEO_NAME))
+    return await channel.send(**post)
+
+
+def _too_large(exc: discord.HTTPException) -> bool:
+    """Discord's answer to a file over the guild's upload limit."""
+    return exc.code == TOO_LARGE_CODE or exc.status == 413
 
 
 def _upload_limit(bot: StoryBot, guild_id: int) -> int:
