@@ -209,13 +209,14 @@ class StoryService:
             channel_id=ticket.actor.channel_id,
             direction=direction,
         )
-        await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
-        badge, detail = await self._queue_video_if_due(ticket.actor, story, scene.id)
+        drawn = await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
+        badge, detail = await self._queue_video_if_due(ticket.actor, story, drawn)
         return await self.card(scene.id, ticket.resolved.notice, badge, detail)
 
     async def _draw(
         self, ticket: Ticket, story: Story, scene: Scene, previous: Scene | None
-    ) -> None:
+    ) -> Scene:
+        """Draw and store the scene's picture; returns the scene at its new image version."""
         spec = ticket.resolved.spec
         references = await self._references(story, previous, spec.max_references)
         prompt = f"{story.premise}\n\nIllustrate this scene:\n{scene.text}"
@@ -227,7 +228,7 @@ class StoryService:
             await self.storage.scenes.mark_failed(scene.id, str(exc))
             raise
         await self.storage.media.save_image(scene.id, result.png)
-        await self.storage.scenes.record_image(scene.id, spec.key)
+        return await self.storage.scenes.record_image(scene.id, spec.key)
 
     async def _references(
         self, story: Story, previous: Scene | None, limit: int
@@ -280,13 +281,13 @@ class StoryService:
         return await self.card(scene.id, None)
 
     async def _queue_video_if_due(
-        self, actor: Actor, story: Story, scene_id: int
+        self, actor: Actor, story: Story, scene: Scene
     ) -> tuple[VideoBadge | None, str | None]:
         tier = await self.policy.tier(actor.guild_id)
         if not (story.video_mode and tier.video and self.video_available):
             return None, None
         try:
-            await self._queue_video(actor, story, await self._scene(scene_id))
+            await self._queue_video(actor, story, scene)
         except QuotaExceeded as exc:  # the scene still stands, without its video
             return VideoBadge.FAILED, quota_text(exc)
         return VideoBadge.PENDING, None
