@@ -61,6 +61,23 @@ async def refusal_text(ix: InteractionRecord) -> str:
     return message.content
 
 
+SCENES_USED, VIDEOS_USED = "Scenes (server)", "Videos (server)"  # /usage fields
+
+
+def custom_id(message: StoredMessage, action: str) -> str:
+    """The custom_id of the scene button `action` (regen, animate, continue) on `message`."""
+    (found,) = [c for c in message.custom_ids() if c.startswith(f"scene:{action}:")]
+    return found
+
+
+async def usage_field(harness: Harness, name: str) -> str:
+    """One field of `/usage`, e.g. "Scenes (server)" → "1 of 25"."""
+    ix = await harness.discord.slash("usage")
+    shown = await ix.wait_for_final()
+    assert shown is not None
+    return embed_fields(shown)[name]
+
+
 def embed_fields(message: StoredMessage) -> dict[str, str]:
     return {field["name"]: field["value"] for field in message.embeds[0].get("fields", [])}
 

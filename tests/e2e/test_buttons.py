@@ -6,14 +6,8 @@ from __future__ import annotations
 import copy
 
 from tests.e2e.harness import Harness
-from tests.e2e.helpers import embed_fields, image_calls, start_story
-from tests.fakes.discord import StoredMessage
+from tests.e2e.helpers import custom_id, embed_fields, image_calls, start_story
 from tests.fakes.openai_api import GENERATIONS
-
-
-def _custom_id(message: StoredMessage, action: str) -> str:
-    (found,) = [c for c in message.custom_ids() if c.startswith(f"scene:{action}:")]
-    return found
 
 
 async def _my_scenes(harness: Harness, user: int) -> str:
@@ -28,7 +22,7 @@ async def test_regenerate_replaces_the_picture_in_the_same_message(harness: Harn
     scene = await start_story(harness, user=601)
     before = scene.attachments[0].data
     harness.openai.color = (200, 30, 30)
-    ix = await harness.discord.click(scene, _custom_id(scene, "regen"), user=602)
+    ix = await harness.discord.click(scene, custom_id(scene, "regen"), user=602)
     edited = await ix.wait_for_final()
     assert edited is not None
     assert edited.id == scene.id
@@ -44,7 +38,7 @@ async def test_regenerate_replaces_the_picture_in_the_same_message(harness: Harn
 async def test_continue_button_posts_the_next_scene_as_a_new_message(harness: Harness) -> None:
     await harness.start()
     scene = await start_story(harness)
-    ix = await harness.discord.click(scene, _custom_id(scene, "continue"))
+    ix = await harness.discord.click(scene, custom_id(scene, "continue"))
     follow = await ix.wait_for_final()
     assert follow is not None
     assert follow.id != scene.id
@@ -59,11 +53,11 @@ async def test_buttons_keep_working_after_a_restart(harness: Harness) -> None:
     scene = await start_story(harness)
     await harness.restart()
     harness.openai.color = "navy"
-    regen = await harness.discord.click(scene, _custom_id(scene, "regen"))
+    regen = await harness.discord.click(scene, custom_id(scene, "regen"))
     edited = await regen.wait_for_final()
     assert edited is not None
     assert edited.attachments[0].data == harness.openai.picture
-    follow = await harness.discord.click(scene, _custom_id(scene, "continue"))
+    follow = await harness.discord.click(scene, custom_id(scene, "continue"))
     second = await follow.wait_for_final()
     assert second is not None
     assert second.embeds[0]["author"]["name"] == "Scene 2"
@@ -82,7 +76,7 @@ async def test_a_button_of_another_guilds_scene_is_refused_and_does_nothing(
     mine.components = copy.deepcopy(theirs.components)  # a crafted click on guild 1's scene
     calls = image_calls(harness)
     for action in ("regen", "animate", "continue"):
-        click = await discord.click(mine, _custom_id(theirs, action))
+        click = await discord.click(mine, custom_id(theirs, action))
         answer = await click.wait_for_final()
         assert answer is not None, action
         assert click.ephemeral, action
@@ -102,11 +96,11 @@ async def test_a_forged_button_of_a_scene_that_never_existed_answers_ephemerally
     for component in scene.buttons():
         component["custom_id"] = component["custom_id"].rsplit(":", 1)[0] + ":987654321"
     calls = image_calls(harness)
-    for custom_id in scene.custom_ids():
-        click = await harness.discord.click(scene, custom_id)
+    for forged in scene.custom_ids():
+        click = await harness.discord.click(scene, forged)
         answer = await click.wait_for_final()
-        assert answer is not None, custom_id
-        assert click.ephemeral, custom_id
+        assert answer is not None, forged
+        assert click.ephemeral, forged
         assert "no longer exists" in answer.content
     assert image_calls(harness) == calls
     assert len(harness.discord.messages_in()) == 1
@@ -118,7 +112,7 @@ async def test_a_button_of_a_deleted_story_answers_ephemerally(harness: Harness)
     assert harness.bot is not None
     await harness.bot.services.storage.stories.delete(1)
     calls = image_calls(harness)
-    click = await harness.discord.click(scene, _custom_id(scene, "regen"))
+    click = await harness.discord.click(scene, custom_id(scene, "regen"))
     answer = await click.wait_for_final()
     assert answer is not None
     assert click.ephemeral
@@ -135,7 +129,7 @@ async def test_a_regenerate_the_provider_declines_keeps_the_picture_and_is_not_c
     before = scene.attachments[0].data
     harness.openai.color = "yellow"
     harness.openai.refuse(GENERATIONS, "Blocked by the safety system: gore.")
-    ix = await harness.discord.click(scene, _custom_id(scene, "regen"), user=602)
+    ix = await harness.discord.click(scene, custom_id(scene, "regen"), user=602)
     await ix.wait_for_followups(1, within=10)
     (answer,) = ix.followups
     assert answer.ephemeral

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
-from tests.e2e.helpers import embed_fields
+from tests.e2e.helpers import custom_id, embed_fields
 from tests.fakes.discord import DiscordStandin, StoredMessage
 from tests.fakes.openai_api import OpenAIStandin
 from tests.fakes.xai_api import FILES, POLL, VIDEOS, XAIStandin
@@ -134,11 +134,6 @@ def _state_is(data_dir: Path, state: str) -> Callable[[], bool]:
     return check
 
 
-def _custom_id(message: StoredMessage, action: str) -> str:
-    (found,) = [c for c in message.custom_ids() if c.startswith(f"scene:{action}:")]
-    return found
-
-
 def _video_field(message: StoredMessage) -> str:
     return embed_fields(message).get("Video", "") if message.embeds else ""
 
@@ -148,7 +143,7 @@ async def _story_and_animate(discord: DiscordStandin) -> StoredMessage:
     scene = await ix.wait_for_final(within=WITHIN)
     assert scene is not None
     assert scene.filenames == ["scene.png"], scene
-    click = await discord.click(scene, _custom_id(scene, "animate"))
+    click = await discord.click(scene, custom_id(scene, "animate"))
     answer = await click.wait_for_final(within=WITHIN)
     assert answer is not None
     assert answer.id == scene.id, "Animate is answered on the scene message"
@@ -207,7 +202,7 @@ async def test_sigkill_while_submitting_says_interrupted_and_animate_starts_a_ne
         assert interrupted[0] == "failed"
         assert interrupted[3] is None, "no request id: the provider's answer never arrived"
         assert len(xai_standin.requests_to(VIDEOS)) == 1, "an interrupted job is never resent"
-        click = await discord_standin.click(scene, _custom_id(scene, "animate"))
+        click = await discord_standin.click(scene, custom_id(scene, "animate"))
         assert await click.wait_for_final(within=WITHIN) is not None
         await _until_video(discord_standin, scene)
         await _eventually(lambda: _jobs(bot.data_dir)[-1][2] == 1, "for the job to be reported")

@@ -18,11 +18,14 @@ from storage import JobState, VideoJob
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import (
     PREMISE,
+    SCENES_USED,
+    custom_id,
     embed_fields,
     error_after_deferral,
     image_calls,
     no_public_messages,
     start_story,
+    usage_field,
 )
 from tests.fakes.discord import StoredMessage
 from tests.fakes.openai_api import GENERATIONS, error_body
@@ -34,18 +37,6 @@ CALLBACK = r"/interactions/\d+/[^/]+/callback"
 ORIGINAL = r"/webhooks/\d+/[^/]+/messages/@original"
 WITHIN = 10.0
 OPENAI_KEY = "sk-test-openai"
-
-
-def _custom_id(message: StoredMessage, action: str) -> str:
-    (found,) = [c for c in message.custom_ids() if c.startswith(f"scene:{action}:")]
-    return found
-
-
-async def _scenes_used(harness: Harness) -> str:
-    ix = await harness.discord.slash("usage")
-    shown = await ix.wait_for_final()
-    assert shown is not None
-    return embed_fields(shown)["Scenes (server)"]
 
 
 async def _job(harness: Harness, scene_id: int, *, settled: bool) -> VideoJob:
@@ -64,7 +55,7 @@ async def _job(harness: Harness, scene_id: int, *, settled: bool) -> VideoJob:
 
 
 async def _animate(harness: Harness, scene: StoredMessage) -> None:
-    ix = await harness.discord.click(scene, _custom_id(scene, "animate"))
+    ix = await harness.discord.click(scene, custom_id(scene, "animate"))
     assert await ix.wait_for_final() is not None
 
 
@@ -83,7 +74,9 @@ async def test_an_unknown_interaction_on_the_deferral_gives_the_quota_back_and_d
     assert ix.ack is None, "Discord never took the deferral"
     assert image_calls(harness) == 0, "nothing is drawn for an interaction nobody can see"
     assert no_public_messages(harness)
-    assert (await _scenes_used(harness)).startswith("0 of"), "the held slot was given back"
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of"), (
+        "the held slot was given back"
+    )
 
 
 async def test_a_503_and_a_429_on_the_deferral_are_retried_and_the_scene_arrives(
@@ -100,7 +93,7 @@ async def test_a_503_and_a_429_on_the_deferral_are_retried_and_the_scene_arrives
     assert ix.ack_latency is not None
     assert ix.ack_latency < 3, "still inside Discord's window"
     assert scene.filenames == ["scene.png"]
-    assert (await _scenes_used(harness)).startswith("1 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("1 of")
 
 
 # -- Discord: the @original edit ----------------------------------------------------------
@@ -144,7 +137,7 @@ async def test_a_lasting_5xx_on_the_original_edit_posts_the_scene_in_the_channel
     await harness.discord.until(
         lambda: ix.original is None or ix.original.deleted, 10, "the placeholder removed"
     )
-    assert (await _scenes_used(harness)).startswith("1 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("1 of")
 
 
 async def test_a_token_expired_before_the_scene_was_drawn_posts_it_in_the_channel(
@@ -162,7 +155,9 @@ async def test_a_token_expired_before_the_scene_was_drawn_posts_it_in_the_channe
     scene = next(m for m in harness.discord.messages_in() if m.embeds)
     assert scene.filenames == ["scene.png"]
     assert scene.id != ix.original_id
-    assert (await _scenes_used(harness)).startswith("1 of"), "the scene was drawn and shown"
+    assert (await usage_field(harness, SCENES_USED)).startswith("1 of"), (
+        "the scene was drawn and shown"
+    )
     await _animate(harness, scene)  # the posted scene is the one the buttons work on
     await harness.discord.until(lambda: "scene.mp4" in scene.filenames, WITHIN, "for the MP4")
 
@@ -176,7 +171,7 @@ async def test_a_503_on_deleting_the_placeholder_still_ends_in_the_ephemeral_err
     ix = await harness.discord.slash("story", "start", options={"premise": PREMISE})
     text = await error_after_deferral(harness, ix)
     assert "declined" in text
-    assert (await _scenes_used(harness)).startswith("0 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of")
 
 
 async def test_a_placeholder_that_cannot_be_deleted_is_edited_into_the_error(
@@ -194,7 +189,7 @@ async def test_a_placeholder_that_cannot_be_deleted_is_edited_into_the_error(
     assert ix.original is not None
     assert not ix.original.loading
     assert not ix.original.embeds
-    assert (await _scenes_used(harness)).startswith("0 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of")
 
 
 async def test_a_regenerate_whose_token_expired_posts_the_new_picture_charged_once(
@@ -204,7 +199,7 @@ async def test_a_regenerate_whose_token_expired_posts_the_new_picture_charged_on
     scene = await start_story(harness)
     harness.openai.queue(GENERATIONS, delay=0.5, b64_json=None)
     harness.openai.color = (10, 200, 10)
-    ix = await harness.discord.click(scene, _custom_id(scene, "regen"))
+    ix = await harness.discord.click(scene, custom_id(scene, "regen"))
     harness.discord.expire(ix)
     await harness.discord.until(
         lambda: len(harness.discord.messages_in()) == 2, WITHIN, "for the new picture"
@@ -232,7 +227,7 @@ async def test_a_gateway_drop_while_a_video_is_pending_still_delivers_it_once(
     await harness.discord.until(lambda: "scene.mp4" in scene.filenames, WITHIN, "for the MP4")
     assert len(harness.xai.requests_to(VIDEOS)) == 1
     assert (await _job(harness, 1, settled=True)).state is JobState.DONE
-    follow = await harness.discord.click(scene, _custom_id(scene, "continue"))
+    follow = await harness.discord.click(scene, custom_id(scene, "continue"))
     assert await follow.wait_for_final() is not None, "commands work after the resume"
 
 
@@ -339,7 +334,7 @@ async def test_a_disk_fault_while_saving_the_picture_ends_in_an_error_uncharged(
     text = await error_after_deferral(harness, ix)
     assert "incident" in text
     assert no_public_messages(harness)
-    assert (await _scenes_used(harness)).startswith("0 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of")
     assert not list((harness.data_dir / "images").iterdir()), "no partial picture"
     harness.monkeypatch.undo()  # space again: the next story works
     assert (await start_story(harness)).filenames == ["scene.png"]
@@ -393,4 +388,4 @@ async def test_a_provider_that_resets_every_connection_ends_in_unreachable_uncha
     assert text.startswith("OpenAI ")
     assert "unreachable" in text or "took too long" in text
     assert no_public_messages(harness)
-    assert (await _scenes_used(harness)).startswith("0 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of")

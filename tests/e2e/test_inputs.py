@@ -12,7 +12,7 @@ import pytest
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import (
     PREMISE,
-    embed_fields,
+    SCENES_USED,
     error_after_deferral,
     image_calls,
     message_bodies,
@@ -20,6 +20,7 @@ from tests.e2e.helpers import (
     provider_calls,
     refusal_text,
     start_story,
+    usage_field,
 )
 from tests.fakes.discord import InteractionRecord, StoredMessage, Upload
 from tests.fakes.openai_api import EDITS
@@ -43,13 +44,6 @@ def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
         + _chunk(b"IDAT", pixels)
         + _chunk(b"IEND", b"")
     )
-
-
-async def _scenes_used(harness: Harness) -> str:
-    ix = await harness.discord.slash("usage")
-    shown = await ix.wait_for_final()
-    assert shown is not None
-    return embed_fields(shown)["Scenes (server)"]
 
 
 async def _start_with(harness: Harness, upload: Upload) -> InteractionRecord:
@@ -80,7 +74,7 @@ async def test_an_attachment_whose_declared_type_is_not_an_image_is_refused_by_n
     assert says in text
     assert no_public_messages(harness)
     assert provider_calls(harness) == 0
-    assert (await _scenes_used(harness)).startswith("0 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of")
 
 
 @pytest.mark.parametrize(
@@ -106,7 +100,7 @@ async def test_an_attachment_that_lies_about_being_an_image_ends_ephemeral_uncha
     assert says in text
     assert no_public_messages(harness)
     assert provider_calls(harness) == 0
-    assert (await _scenes_used(harness)).startswith("0 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of")
     assert not (harness.data_dir / "references").exists() or not any(
         (harness.data_dir / "references").rglob("*")
     ), "nothing of a refused photo is kept"
@@ -149,7 +143,7 @@ async def test_a_premise_over_the_limit_is_refused_without_a_provider_call(
     assert "limit is 1,500" in await refusal_text(ix)
     assert no_public_messages(harness)
     assert provider_calls(harness) == 0
-    assert (await _scenes_used(harness)).startswith("0 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of")
 
 
 async def test_a_blank_premise_is_refused_without_a_provider_call(harness: Harness) -> None:

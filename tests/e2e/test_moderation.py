@@ -9,23 +9,17 @@ import pytest
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import (
     PREMISE,
-    embed_fields,
+    SCENES_USED,
     error_after_deferral,
     no_public_messages,
     start_story,
+    usage_field,
 )
 from tests.fakes.discord import Upload
 from tests.fakes.pictures import png
 from tests.fakes.xai_api import EDITS, GENERATIONS
 
 STRICT_QUOTA = True  # no story is deleted here: pictures charged == pictures drawn
-
-
-async def _scenes_used(harness: Harness) -> str:
-    ix = await harness.discord.slash("usage")
-    message = await ix.wait_for_final()
-    assert message is not None
-    return embed_fields(message)["Scenes (server)"]
 
 
 async def _declined(
@@ -37,7 +31,7 @@ async def _declined(
     text = await error_after_deferral(harness, ix)  # ephemeral, placeholder removed
     assert "declined this prompt" in text, text
     assert no_public_messages(harness)
-    assert (await _scenes_used(harness)).startswith("0 of"), "a refusal is not charged"
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of"), "a refusal is not charged"
     return text
 
 
@@ -61,7 +55,7 @@ async def test_a_gemini_safety_refusal_ends_in_declined_with_its_reason_uncharge
     assert len(harness.gemini.requests) == 1, "a refusal is never retried"
     # The refusal left nothing behind: the next story is drawn and charged once.
     assert (await start_story(harness, options={"model": "gemini"})).filenames == ["scene.png"]
-    assert (await _scenes_used(harness)).startswith("1 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("1 of")
 
 
 @pytest.mark.parametrize("blank_item", [False, True], ids=["empty-data", "item-without-picture"])
@@ -76,7 +70,7 @@ async def test_xai_silent_moderation_of_a_generation_ends_in_declined_uncharged(
     assert (await start_story(harness, options={"model": "grok-imagine"})).filenames == [
         "scene.png"
     ]
-    assert (await _scenes_used(harness)).startswith("1 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("1 of")
 
 
 async def test_xai_silent_moderation_of_an_edit_ends_in_declined_uncharged(

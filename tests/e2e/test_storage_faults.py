@@ -15,13 +15,14 @@ import pytest
 from storage.db import Database
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import (
-    embed_fields,
+    SCENES_USED,
     error_after_deferral,
     image_calls,
     no_public_messages,
     provider_calls,
     refusal_text,
     start_story,
+    usage_field,
 )
 
 STRICT_QUOTA = True  # no story is deleted here: pictures charged == pictures drawn
@@ -30,13 +31,6 @@ STRICT_QUOTA = True  # no story is deleted here: pictures charged == pictures dr
 # a new page: a write the capped database cannot take.
 LONG_PREMISE = ("A fox finds a key under the old lighthouse. " * 40)[:1450]
 UNCAPPED = 1_073_741_823  # SQLite's default max_page_count
-
-
-async def _scenes_used(harness: Harness) -> str:
-    ix = await harness.discord.slash("usage")
-    message = await ix.wait_for_final()
-    assert message is not None
-    return embed_fields(message)["Scenes (server)"]
 
 
 async def _fill_the_database(harness: Harness) -> None:
@@ -76,10 +70,10 @@ async def test_a_full_database_ends_in_an_ephemeral_error_uncharged_and_recovers
     assert "incident" in text
     assert len(harness.discord.messages_in()) == 2, "nothing public for the failed story"
     assert image_calls(harness) == drawn, "nothing drawn for a story that could not be saved"
-    assert (await _scenes_used(harness)).startswith("2 of"), "not charged"
+    assert (await usage_field(harness, SCENES_USED)).startswith("2 of"), "not charged"
     await _make_room(harness)  # space again: the bot works on without a restart
     assert (await start_story(harness, LONG_PREMISE)).filenames == ["scene.png"]
-    assert (await _scenes_used(harness)).startswith("3 of")
+    assert (await usage_field(harness, SCENES_USED)).startswith("3 of")
 
 
 async def test_a_database_full_before_the_deferral_is_the_ephemeral_response_itself(

@@ -9,17 +9,21 @@ from pathlib import Path
 
 from storage import JobState, VideoJob
 from tests.e2e.harness import Harness
-from tests.e2e.helpers import embed_fields, refusal_text, start_story, tiny_tier, write_tiers
+from tests.e2e.helpers import (
+    VIDEOS_USED,
+    custom_id,
+    embed_fields,
+    refusal_text,
+    start_story,
+    tiny_tier,
+    usage_field,
+    write_tiers,
+)
 from tests.fakes.discord import StoredMessage
 from tests.fakes.pictures import mp4
 from tests.fakes.xai_api import FILES, POLL, VIDEOS, VideoOutcome
 
 WITHIN = 10.0  # seconds a test waits for the loop before it gives up
-
-
-def _custom_id(message: StoredMessage, action: str) -> str:
-    (found,) = [c for c in message.custom_ids() if c.startswith(f"scene:{action}:")]
-    return found
 
 
 def _video_field(message: StoredMessage) -> str:
@@ -28,7 +32,7 @@ def _video_field(message: StoredMessage) -> str:
 
 async def _animate(harness: Harness, scene: StoredMessage) -> StoredMessage:
     """Press Animate; the click must be answered by editing the scene message."""
-    ix = await harness.discord.click(scene, _custom_id(scene, "animate"))
+    ix = await harness.discord.click(scene, custom_id(scene, "animate"))
     answer = await ix.wait_for_final()
     assert answer is not None
     assert answer.id == scene.id, "Animate is acknowledged on the scene message itself"
@@ -70,13 +74,6 @@ async def _settled_job(harness: Harness, scene_id: int = 1) -> VideoJob:
     )
 
 
-async def _videos_used(harness: Harness) -> str:
-    ix = await harness.discord.slash("usage")
-    shown = await ix.wait_for_final()
-    assert shown is not None
-    return embed_fields(shown)["Videos (server)"]
-
-
 async def test_animate_attaches_the_mp4_to_the_same_message_next_to_the_picture(
     harness: Harness,
 ) -> None:
@@ -101,7 +98,7 @@ async def test_animate_attaches_the_mp4_to_the_same_message_next_to_the_picture(
     assert storage.media.video_path(1).read_bytes() == served
     assert (harness.data_dir / "videos" / "1.mp4").exists()
     assert (await _settled_job(harness)).state is JobState.DONE
-    assert (await _videos_used(harness)).startswith("1 of")
+    assert (await usage_field(harness, VIDEOS_USED)).startswith("1 of")
 
 
 async def _until_submitted(harness: Harness, scene_id: int = 1) -> VideoJob:
@@ -119,12 +116,12 @@ async def test_animate_again_while_pending_or_done_is_refused_and_submits_nothin
     scene = await start_story(harness)
     await _animate(harness, scene)
     await _until_submitted(harness)
-    again = await harness.discord.click(scene, _custom_id(scene, "animate"))
+    again = await harness.discord.click(scene, custom_id(scene, "animate"))
     assert "already being animated" in await refusal_text(again)
     harness.xai.polls_until_done = 1
     await _until_video(harness, scene)
     await _settled_job(harness)
-    third = await harness.discord.click(scene, _custom_id(scene, "animate"))
+    third = await harness.discord.click(scene, custom_id(scene, "animate"))
     assert "already animated" in await refusal_text(third)
     assert len(harness.xai.requests_to(VIDEOS)) == 1
     assert scene.filenames == ["scene.png", "scene.mp4"]
@@ -138,7 +135,7 @@ async def test_story_started_with_video_is_animated_without_a_click(harness: Har
     assert scene.filenames == ["scene.png", "scene.mp4"]
     assert len(harness.xai.requests_to(VIDEOS)) == 1
     assert (await _settled_job(harness)).state is JobState.DONE
-    assert (await _videos_used(harness)).startswith("1 of")
+    assert (await usage_field(harness, VIDEOS_USED)).startswith("1 of")
 
 
 async def _fails_with(harness: Harness, outcome: VideoOutcome | None, *words: str) -> VideoJob:
@@ -154,7 +151,9 @@ async def _fails_with(harness: Harness, outcome: VideoOutcome | None, *words: st
     for word in words:
         assert word in shown, (word, shown)
     assert scene.filenames == ["scene.png"], "no video attached"
-    assert (await _videos_used(harness)).startswith("0 of"), "a failed video is not counted"
+    assert (await usage_field(harness, VIDEOS_USED)).startswith("0 of"), (
+        "a failed video is not counted"
+    )
     return job
 
 
@@ -204,7 +203,7 @@ async def test_an_mp4_over_the_upload_limit_is_kept_on_disk_and_the_message_says
     assert "too large to attach" in _video_field(scene)
     assert scene.filenames == ["scene.png"]
     assert (harness.data_dir / "videos" / "1.mp4").read_bytes() == mp4(5000)
-    assert (await _videos_used(harness)).startswith("1 of")
+    assert (await usage_field(harness, VIDEOS_USED)).startswith("1 of")
 
 
 async def test_discord_errors_on_the_edit_are_retried_until_the_video_is_attached(
@@ -272,11 +271,15 @@ async def test_a_video_pending_across_a_restart_still_counts_against_the_quota(
     await _animate(harness, scene)
     await _until_submitted(harness)
     await harness.restart()
-    assert (await _videos_used(harness)).startswith("1 of"), "the pending video holds its slot"
+    assert (await usage_field(harness, VIDEOS_USED)).startswith("1 of"), (
+        "the pending video holds its slot"
+    )
     harness.xai.polls_until_done = 1
     await _until_video(harness, scene)
     await _settled_job(harness)
-    assert (await _videos_used(harness)).startswith("1 of"), "the video counts once done"
+    assert (await usage_field(harness, VIDEOS_USED)).startswith("1 of"), (
+        "the video counts once done"
+    )
 
 
 async def test_a_job_cut_off_while_submitting_is_marked_interrupted_and_animate_starts_anew(
@@ -297,7 +300,7 @@ async def test_a_job_cut_off_while_submitting_is_marked_interrupted_and_animate_
     assert "restart interrupted it" in _video_field(scene)
     assert "press Animate" in _video_field(scene)
     assert not harness.xai.requests_to(VIDEOS), "an interrupted job is never sent blindly"
-    assert (await _videos_used(harness)).startswith("0 of")
+    assert (await usage_field(harness, VIDEOS_USED)).startswith("0 of")
     await _animate(harness, scene)
     await _until_video(harness, scene)
     assert len(harness.xai.requests_to(VIDEOS)) == 1
@@ -314,7 +317,7 @@ async def test_regenerate_while_a_video_is_pending_drops_it_and_never_attaches_i
     await _animate(harness, scene)
     stale = await _until_submitted(harness)
     harness.openai.color = (200, 30, 30)
-    regen = await harness.discord.click(scene, _custom_id(scene, "regen"))
+    regen = await harness.discord.click(scene, custom_id(scene, "regen"))
     await regen.wait_for_final()
     assert harness.bot is not None
     dropped = await harness.bot.services.storage.jobs.get(stale.id)
@@ -336,14 +339,16 @@ async def test_regenerate_while_a_video_is_pending_drops_it_and_never_attaches_i
         if f.filename == "scene.mp4"
     ]
     assert len(uploads) == 1, "the stale video was never uploaded"
-    assert (await _videos_used(harness)).startswith("1 of"), "the dropped video is not counted"
+    assert (await usage_field(harness, VIDEOS_USED)).startswith("1 of"), (
+        "the dropped video is not counted"
+    )
 
 
 async def test_animate_is_refused_ephemerally_on_a_tier_without_video(harness: Harness) -> None:
     harness.env(DEFAULT_TIER="free")
     await harness.start()
     scene = await start_story(harness)
-    ix = await harness.discord.click(scene, _custom_id(scene, "animate"))
+    ix = await harness.discord.click(scene, custom_id(scene, "animate"))
     assert "not available" in await refusal_text(ix)
     assert not harness.xai.requests_to(VIDEOS)
     assert "Video" not in embed_fields(scene)
@@ -358,7 +363,7 @@ async def test_animate_over_the_videos_per_day_quota_is_refused_ephemerally(
     first = await start_story(harness, "One")
     second = await start_story(harness, "Two")
     await _animate(harness, first)
-    ix = await harness.discord.click(second, _custom_id(second, "animate"))
+    ix = await harness.discord.click(second, custom_id(second, "animate"))
     refused = await refusal_text(ix)
     assert "used all 1 videos" in refused
     assert "resets" in refused
