@@ -24,15 +24,12 @@ DEFAULT_BUSY_TIMEOUT_MS = 5_000
 MIN_SQLITE = (3, 35, 0)
 
 
-class Session:
-    """Statements on one connection; whoever holds a Session holds the connection's lock."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+class Statements:
+    """Reads and writes of one statement each; subclasses say how a statement is run."""
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run `sql` to completion and return every row (RETURNING rows included)."""
-        return list(await self._conn.execute_fetchall(sql, params))
+        raise NotImplementedError
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """Run `sql` to completion and return its first row, if any."""
@@ -46,6 +43,16 @@ class Session:
             raise StorageError("statement returned no row")
         return row
 
+
+class Session(Statements):
+    """Statements on one connection; whoever holds a Session holds the connection's lock."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
+        return list(await self._conn.execute_fetchall(sql, params))
+
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; returns the number of rows it changed."""
         async with self._conn.execute(sql, params) as cursor:
@@ -56,9 +63,11 @@ class Session:
         await self._conn.executemany(sql, rows)
 
 
-class Database:
-    """The shared connection; every access takes the lock so no coroutine runs inside
-    another one's transaction (one aiosqlite connection is one SQLite session)."""
+class Database(Statements):
+    """The shared connection. aiosqlite queues each statement the moment it is called and runs
+    the queue in order on one thread, so single statements take no lock and pipeline. Only a
+    transaction spans several awaits: it holds the lock, and a statement called meanwhile
+    waits for it rather than run inside another coroutine's transaction."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -68,23 +77,17 @@ class Database:
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """One autocommit statement, all its rows."""
-        async with self._lock:
-            return await self._session.fetch_all(sql, params)
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        """One autocommit statement, its first row."""
-        async with self._lock:
-            return await self._session.fetch_one(sql, params)
-
-    async def fetch_returning(self, sql: str, params: Params = ()) -> Row:
-        """One autocommit write with RETURNING that must yield a row."""
-        async with self._lock:
-            return await self._session.fetch_returning(sql, params)
+        if self._lock.locked():
+            async with self._lock:
+                return await self._session.fetch_all(sql, params)
+        return await self._session.fetch_all(sql, params)
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """One autocommit statement; returns the number of rows it changed."""
-        async with self._lock:
-            return await self._session.execute(sql, params)
+        if self._lock.locked():
+            async with self._lock:
+                return await self._session.execute(sql, params)
+        return await self._session.execute(sql, params)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Session]:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from storage.clock import Clock, from_db_time, next_utc_midnight, to_db_time, utc_day, utc_now
-from storage.db import Database, Row, Session
+from storage.db import Database, Row
 from storage.errors import NotFound, QuotaExceeded
 
 
@@ -84,10 +84,24 @@ _INSERT = """INSERT INTO usage (guild_id, member_id, kind, model_key, cost_usd, 
         created_at, outcome)
     VALUES (:guild_id, :member_id, :kind, :model_key, :cost_usd, :day, :created_at, :outcome)
     RETURNING *"""
+_COUNTED = """SELECT COUNT(*) AS n FROM usage
+    WHERE guild_id = :guild_id AND day = :day AND kind = :kind AND outcome <> 'failed'"""
 # Optional member filter without building SQL: a NULL :member_id matches every member.
-_COUNT = """SELECT COUNT(*) AS n FROM usage
-    WHERE guild_id = :guild_id AND day = :day AND kind = :kind AND outcome <> 'failed'
-    AND (:member_id IS NULL OR member_id = :member_id)"""
+_COUNT = _COUNTED + " AND (:member_id IS NULL OR member_id = :member_id)"
+# The quota check and the hold in one statement, so it is atomic without a transaction:
+# no row comes back when a limit (NULL: none) is already reached.
+_RESERVE = (
+    """INSERT INTO usage (guild_id, member_id, kind, model_key, cost_usd, day,
+        created_at, outcome)
+    SELECT :guild_id, :member_id, :kind, :model_key, :cost_usd, :day, :created_at, :outcome
+    WHERE (:guild_limit IS NULL OR ("""
+    + _COUNTED
+    + """) < :guild_limit)
+    AND (:member_limit IS NULL OR ("""
+    + _COUNTED
+    + """ AND member_id = :member_id) < :member_limit)
+    RETURNING *"""
+)
 
 
 class UsageLedger:
@@ -122,18 +136,20 @@ class UsageLedger:
         guild_limit: int | None,
         member_limit: int | None,
     ) -> UsageEntry:
-        """Check the daily limits and hold a slot in one transaction; QuotaExceeded if full."""
+        """Check the daily limits and hold a slot in one statement; QuotaExceeded if full."""
         moment = self._clock()
         params = self._params(guild_id, member_id, kind, model_key, cost_usd, moment, "pending")
-        async with self._db.transaction() as tx:
-            for scope, limit, member in (
-                ("guild", guild_limit, None),
-                ("member", member_limit, member_id),
-            ):
-                if limit is not None and await _count(tx, params, member) >= limit:
-                    raise QuotaExceeded(scope, kind.value, limit, next_utc_midnight(moment))
-            row = await tx.fetch_returning(_INSERT, params)
-        return _entry(row)
+        row = await self._db.fetch_one(
+            _RESERVE, params | {"guild_limit": guild_limit, "member_limit": member_limit}
+        )
+        if row is not None:
+            return _entry(row)
+        # Which limit was reached: the guild's is checked first, as members see it that way.
+        guild_full = member_limit is None or (
+            guild_limit is not None and await _count(self._db, params, None) >= guild_limit
+        )
+        scope, limit = ("guild", guild_limit) if guild_full else ("member", member_limit)
+        raise QuotaExceeded(scope, kind.value, limit or 0, next_utc_midnight(moment))
 
     async def settle(self, entry_id: int, *, succeeded: bool) -> UsageEntry:
         """Close a reservation: counted if the generation succeeded, not counted if it failed."""
@@ -210,10 +226,8 @@ class UsageLedger:
         }
 
 
-async def _count(
-    runner: Session | Database, params: Mapping[str, object], member_id: int | None
-) -> int:
-    row = await runner.fetch_returning(
+async def _count(db: Database, params: Mapping[str, object], member_id: int | None) -> int:
+    row = await db.fetch_returning(
         _COUNT,
         {
             "guild_id": params["guild_id"],

@@ -95,3 +95,21 @@ async def test_open_database_creates_a_missing_file(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "fresh.db")
     await db.close()
     assert (tmp_path / "fresh.db").stat().st_size > 0
+
+
+async def test_a_statement_called_just_before_a_transaction_is_not_rolled_back_with_it(
+    storage: Storage,
+) -> None:
+    # Single statements take no lock; one called before a transaction begins runs before it.
+    async def failing() -> None:
+        async with storage.db.transaction() as tx:
+            await tx.execute("INSERT INTO meta VALUES ('inside', 'x')")
+            raise RuntimeError("rolled back")
+
+    write = asyncio.create_task(storage.meta.set("before", "kept"))
+    transaction = asyncio.create_task(failing())
+    await write
+    with pytest.raises(RuntimeError):
+        await transaction
+    assert await storage.meta.get("before") == "kept"
+    assert await storage.meta.get("inside") is None
