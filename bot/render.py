@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import discord
 
 from bot.buttons import SceneButton
@@ -38,7 +40,8 @@ def scene_embed(card: SceneCard) -> discord.Embed:
 
 
 def scene_image(card: SceneCard) -> discord.File:
-    return discord.File(card.image, filename=IMAGE_NAME)
+    source = card.image if card.png is None else io.BytesIO(card.png)
+    return discord.File(source, filename=IMAGE_NAME)
 
 
 def scene_view(scene_id: int) -> discord.ui.View:

@@ -77,6 +77,7 @@ class SceneCard:
     model_display: str
     notice: str | None
     image: Path
+    png: bytes | None = None  # the picture just drawn: uploaded as is, not read back from disk
     video: VideoBadge | None = None
     video_detail: str | None = None
 
@@ -193,9 +194,10 @@ class StoryService:
         async with self._settling(ticket):
             earlier = await self._told(story.id)
             previous = next((s for s in reversed(earlier) if s.number < scene.number), None)
-            await self._draw(ticket, story, scene, previous)
-            await self._drop_video(scene.id)
-            return await self.card(scene.id, ticket.resolved.notice)
+            drawn, png = await self._draw(ticket, story, scene, previous)
+            await self._drop_video(scene.id)  # the old picture's video, if any, is gone
+            number = _number(drawn, earlier)
+            return self._card(story, drawn, number, ticket.resolved.notice, png=png)
 
     async def _next_scene(self, ticket: Ticket, story: Story, direction: str | None) -> SceneCard:
         earlier = await self._told(story.id)
@@ -209,14 +211,15 @@ class StoryService:
             channel_id=ticket.actor.channel_id,
             direction=direction,
         )
-        drawn = await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
+        drawn, png = await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
         badge, detail = await self._queue_video_if_due(ticket.actor, story, drawn)
-        return await self.card(scene.id, ticket.resolved.notice, badge, detail)
+        notice = ticket.resolved.notice
+        return self._card(story, drawn, len(earlier) + 1, notice, badge, detail, png)
 
     async def _draw(
         self, ticket: Ticket, story: Story, scene: Scene, previous: Scene | None
-    ) -> Scene:
-        """Draw and store the scene's picture; returns the scene at its new image version."""
+    ) -> tuple[Scene, bytes]:
+        """Draw and store the scene's picture: the scene at its new image version, and the PNG."""
         spec = ticket.resolved.spec
         references = await self._references(story, previous, spec.max_references)
         prompt = f"{story.premise}\n\nIllustrate this scene:\n{scene.text}"
@@ -228,7 +231,7 @@ class StoryService:
             await self.storage.scenes.mark_failed(scene.id, str(exc))
             raise
         await self.storage.media.save_image(scene.id, result.png)
-        return await self.storage.scenes.record_image(scene.id, spec.key)
+        return await self.storage.scenes.record_image(scene.id, spec.key), result.png
 
     async def _references(
         self, story: Story, previous: Scene | None, limit: int
@@ -278,7 +281,8 @@ class StoryService:
             if job.state is JobState.DONE:
                 raise Refusal("This scene is already animated.")
         await self._queue_video(actor, story, scene)
-        return await self.card(scene.id, None)
+        number = _number(scene, await self._told(story.id))
+        return self._card(story, scene, number, None, VideoBadge.PENDING)
 
     async def _queue_video_if_due(
         self, actor: Actor, story: Story, scene: Scene
@@ -326,34 +330,43 @@ class StoryService:
 
     # -- shared -------------------------------------------------------------------------
 
-    async def card(
-        self,
-        scene_id: int,
-        notice: str | None,
-        badge: VideoBadge | None = None,
-        detail: str | None = None,
-    ) -> SceneCard:
+    async def card(self, scene_id: int, notice: str | None) -> SceneCard:
+        """The scene message as stored now, video badge included."""
         scene = await self.storage.scenes.get(scene_id)
         story = await self.storage.stories.get(scene.story_id) if scene else None
         if scene is None or story is None:
             raise Refusal("This scene no longer exists.")
         job = await self.storage.jobs.for_scene(scene.id)
-        if badge is None and job is not None and job.image_version == scene.image_version:
+        badge, detail = None, None
+        if job is not None and job.image_version == scene.image_version:
             badge, detail = _job_badge(job)
+        number = _number(scene, await self._told(story.id))
+        return self._card(story, scene, number, notice, badge, detail)
+
+    def _card(
+        self,
+        story: Story,
+        scene: Scene,
+        number: int,
+        notice: str | None,
+        badge: VideoBadge | None = None,
+        detail: str | None = None,
+        png: bytes | None = None,
+    ) -> SceneCard:
         catalog = self.policy.catalog
         # A MODELS_FILE may since have dropped the model; the scene still names it.
         shown = (
             catalog.get(scene.model_key).display if scene.model_key in catalog else scene.model_key
         )
-        told = await self._told(story.id)
         return SceneCard(
             scene_id=scene.id,
             story_title=story.title,
-            number=1 + sum(1 for s in told if s.number < scene.number),
+            number=number,
             text=scene.text,
             model_display=shown,
             notice=notice,
             image=self.storage.media.image_path(scene.id),
+            png=png,
             video=badge,
             video_detail=detail,
         )
@@ -393,6 +406,11 @@ class StoryService:
 def _title(premise: str) -> str:
     first = " ".join(premise.split())
     return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def _number(scene: Scene, told: Sequence[Scene]) -> int:
+    """The number members see: failed scenes before it are not counted."""
+    return 1 + sum(1 for s in told if s.number < scene.number)
 
 
 def _job_badge(job: VideoJob) -> tuple[VideoBadge, str | None]:
