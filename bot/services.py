@@ -214,7 +214,7 @@ class StoryService:
         drawn, png = await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
         badge, detail = await self._queue_video_if_due(ticket.actor, story, drawn)
         notice = ticket.resolved.notice
-        return self._card(story, drawn, len(earlier) + 1, notice, badge, detail, png)
+        return self._card(story, drawn, len(earlier) + 1, notice, badge, detail, png=png)
 
     async def _draw(
         self, ticket: Ticket, story: Story, scene: Scene, previous: Scene | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,12 +25,12 @@ DEFAULT_BUSY_TIMEOUT_MS = 5_000
 MIN_SQLITE = (3, 35, 0)
 
 
-class Statements:
+class Statements(ABC):
     """Reads and writes of one statement each; subclasses say how a statement is run."""
 
+    @abstractmethod
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
         """Run `sql` to completion and return every row (RETURNING rows included)."""
-        raise NotImplementedError
 
     async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
         """Run `sql` to completion and return its first row, if any."""

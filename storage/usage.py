@@ -80,10 +80,10 @@ def _entry(row: Row) -> UsageEntry:
     )
 
 
-_INSERT = """INSERT INTO usage (guild_id, member_id, kind, model_key, cost_usd, day,
+_ENTRY = """INSERT INTO usage (guild_id, member_id, kind, model_key, cost_usd, day,
         created_at, outcome)
-    VALUES (:guild_id, :member_id, :kind, :model_key, :cost_usd, :day, :created_at, :outcome)
-    RETURNING *"""
+    SELECT :guild_id, :member_id, :kind, :model_key, :cost_usd, :day, :created_at, :outcome"""
+_INSERT = _ENTRY + " RETURNING *"
 _COUNTED = """SELECT COUNT(*) AS n FROM usage
     WHERE guild_id = :guild_id AND day = :day AND kind = :kind AND outcome <> 'failed'"""
 # Optional member filter without building SQL: a NULL :member_id matches every member.
@@ -91,16 +91,12 @@ _COUNT = _COUNTED + " AND (:member_id IS NULL OR member_id = :member_id)"
 # The quota check and the hold in one statement, so it is atomic without a transaction:
 # no row comes back when a limit (NULL: none) is already reached.
 _RESERVE = (
-    """INSERT INTO usage (guild_id, member_id, kind, model_key, cost_usd, day,
-        created_at, outcome)
-    SELECT :guild_id, :member_id, :kind, :model_key, :cost_usd, :day, :created_at, :outcome
-    WHERE (:guild_limit IS NULL OR ("""
+    _ENTRY
+    + "\n    WHERE (:guild_limit IS NULL OR ("
     + _COUNTED
-    + """) < :guild_limit)
-    AND (:member_limit IS NULL OR ("""
+    + ") < :guild_limit)\n    AND (:member_limit IS NULL OR ("
     + _COUNTED
-    + """ AND member_id = :member_id) < :member_limit)
-    RETURNING *"""
+    + " AND member_id = :member_id) < :member_limit)\n    RETURNING *"
 )
 
 
