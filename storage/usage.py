@@ -4,7 +4,7 @@ A generation that fails is not counted. Two ways to write:
 - `record` after a success (simple; a check-then-record race can overshoot a quota by the
   number of generations running at once);
 - `reserve` before the provider call, then `settle` — the check and the insert are one
-  transaction, so concurrent requests cannot overshoot; a failed one is settled as failed
+  statement, so concurrent requests cannot overshoot; a failed one is settled as failed
   and stops counting. Reservations left pending by a crash are released at start.
 """
 

@@ -119,6 +119,19 @@ async def test_reserve_refuses_over_the_guild_limit(storage: Storage) -> None:
     assert await storage.usage.count_today(GUILD, UsageKind.SCENE) == 2
 
 
+async def test_a_refusal_names_the_limit_that_was_reached_when_both_are_set(
+    storage: Storage,
+) -> None:
+    await reserve(storage, ALICE, guild_limit=2, member_limit=1)
+    with pytest.raises(QuotaExceeded) as member_full:
+        await reserve(storage, ALICE, guild_limit=2, member_limit=1)
+    await reserve(storage, BOB, guild_limit=2, member_limit=1)
+    with pytest.raises(QuotaExceeded) as guild_full:
+        await reserve(storage, 30, guild_limit=2, member_limit=1)
+    assert (member_full.value.scope, member_full.value.limit) == ("member", 1)
+    assert (guild_full.value.scope, guild_full.value.limit) == ("guild", 2)
+
+
 async def test_a_released_slot_can_be_reserved_again(storage: Storage) -> None:
     entry = await reserve(storage, guild_limit=1)
     await storage.usage.settle(entry, succeeded=False)
