@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint check bench demo clean
+.PHONY: run test lint check bench demo clean system-packages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# PostgreSQL and Chromium for the tests that start a real one (installed when root with apt).
+system-packages:
+	@bash tools/system-packages.sh
+
+test: system-packages lint
 	$(BIN)/pytest
 
 # Benchmarks print tables and write bench/results/*.json; never part of `make test`.
