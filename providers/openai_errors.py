@@ -19,7 +19,8 @@ from providers.errors import (
 
 REFUSAL_CODES = frozenset({"moderation_blocked", "content_policy_violation", "content_filter"})
 # Vendors echo (parts of) a key in some auth errors; nothing key-shaped may reach a member.
-_KEYLIKE = re.compile(r"\b(sk|xai|AIza)[-_A-Za-z0-9*]{6,}")
+# Keys start "sk-", "xai-" or "AIza"; "xai_images.py" in a traceback is a file name, not a key.
+_KEYLIKE = re.compile(r"\b(?:sk-|xai-|AIza)[-_A-Za-z0-9*]{6,}")
 
 
 def redact(text: str) -> str:

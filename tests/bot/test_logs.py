@@ -30,3 +30,20 @@ def test_secrets_never_reach_the_log_output(capsys: pytest.CaptureFixture[str]) 
     assert "gsk-custom-secret" not in err
     assert "sk-proj-abcdef123456" not in err
     assert "RuntimeError" in err
+
+
+@pytest.mark.usefixtures("restore_root_logging")
+def test_tracebacks_keep_file_names_while_keys_are_hidden(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("INFO", ())
+    log = logging.getLogger("storybot.test")
+    log.warning(
+        "failed in providers/xai_images.py and providers/xai_video.py: key xai-AbCdEf123456 "
+        "or AIzaSyA1b2C3d4E5 or sk-ab12cd34ef rejected"
+    )
+    err = capsys.readouterr().err
+    assert "providers/xai_images.py and providers/xai_video.py" in err
+    for key in ("xai-AbCdEf123456", "AIzaSyA1b2C3d4E5", "sk-ab12cd34ef"):
+        assert key not in err
+    assert err.count("[redacted]") == 3
