@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import warnings
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from providers.base import ReferenceImage
 from providers.errors import InvalidResponse
@@ -45,22 +45,30 @@ def _open(data: bytes) -> Image.Image:
 
 
 def prepare_reference(data: bytes) -> ReferenceImage:
-    """Check a member's photo (format, size, integrity) and shrink it for the providers."""
+    """Check a member's photo (format, size, integrity) and re-encode it for storage and the
+    providers: upright, at most SEND_MAX_SIDE, and without metadata. A phone photo's EXIF
+    carries where and when it was taken (GPS); none of it is kept or sent. The colour profile
+    is kept: it is not about the member, and without it colours shift."""
     if len(data) > MAX_REFERENCE_BYTES:
         raise BadImage("it is larger than 20 MiB")
     image = _open(data)
     fmt = image.format or ""
     if fmt not in _MIME:
         raise BadImage(f"{fmt or 'this'} is not a PNG, JPEG or WebP image")
-    if max(image.size) <= SEND_MAX_SIDE and len(data) <= SEND_MAX_BYTES:
-        return ReferenceImage(data, _MIME[fmt])
-    image.thumbnail((SEND_MAX_SIDE, SEND_MAX_SIDE))
+    icc = image.info.get("icc_profile")
+    image = ImageOps.exif_transpose(image)  # the rotation EXIF asked for, before EXIF goes
+    if max(image.size) > SEND_MAX_SIDE or len(data) > SEND_MAX_BYTES:
+        image.thumbnail((SEND_MAX_SIDE, SEND_MAX_SIDE))
+        fmt = "PNG" if image.mode in ("RGBA", "LA", "P") else "JPEG"
     out = io.BytesIO()
-    if image.mode in ("RGBA", "LA", "P"):
-        image.save(out, "PNG", optimize=True)
-        return ReferenceImage(out.getvalue(), "image/png")
-    image.convert("RGB").save(out, "JPEG", quality=90)
-    return ReferenceImage(out.getvalue(), "image/jpeg")
+    options: dict[str, object] = {"icc_profile": icc} if icc else {}
+    if fmt == "PNG":
+        image.save(out, "PNG", **options)
+    elif fmt == "WEBP":
+        image.save(out, "WEBP", quality=90, **options)
+    else:
+        image.convert("RGB").save(out, "JPEG", quality=90, **options)
+    return ReferenceImage(out.getvalue(), _MIME[fmt])
 
 
 def to_png(data: bytes, provider: str) -> bytes:

@@ -4,10 +4,12 @@ ephemerally, publishes nothing, calls no provider and charges nothing."""
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
 
 import pytest
+from PIL import Image
 
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import (
@@ -115,10 +117,42 @@ async def test_a_real_jpeg_sent_as_png_is_used_as_the_jpeg_it_is(harness: Harnes
         attachments={"reference": Upload(photo, "cat.png", "image/png")},
     )
     (sent,) = harness.openai.requests_to(EDITS)[0].images
-    assert sent.data == photo
+    assert Image.open(io.BytesIO(sent.data)).format == "JPEG"
     assert sent.content_type == "image/jpeg", "the bytes decide the type, not the member"
     stored = list((harness.data_dir / "references").rglob("*"))
     assert [p.suffix for p in stored if p.is_file()] == [".jpg"]
+
+
+def _phone_photo() -> bytes:
+    """A JPEG as a phone writes it: 16x8 pixels stored sideways (EXIF orientation 6, "rotate
+    90° clockwise to view") with the place it was taken in its GPS block."""
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif.get_ifd(0x8825).update({1: "N", 2: (52.0, 22.0, 0.0), 3: "E", 4: (4.0, 53.0, 0.0)})
+    out = io.BytesIO()
+    Image.new("RGB", (16, 8), "blue").save(out, "JPEG", exif=exif)
+    return out.getvalue()
+
+
+async def test_a_reference_photo_is_kept_and_sent_upright_without_exif_or_gps(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    photo = _phone_photo()
+    assert Image.open(io.BytesIO(photo)).getexif().get_ifd(0x8825), "the photo carries GPS"
+    await start_story(
+        harness,
+        options={"model": "gpt-image-1-mini"},
+        attachments={"reference": Upload(photo, "holiday.jpg", "image/jpeg")},
+    )
+    (sent,) = harness.openai.requests_to(EDITS)[0].images
+    (stored,) = [p for p in (harness.data_dir / "references").rglob("*") if p.is_file()]
+    for data in (sent.data, stored.read_bytes()):
+        image = Image.open(io.BytesIO(data))
+        assert not image.getexif(), "no EXIF (and so no GPS) is kept or sent"
+        assert b"PhoneMaker" not in data
+        assert image.size == (8, 16), "turned upright as the photo's orientation said"
 
 
 # -- premises ------------------------------------------------------------------------------
