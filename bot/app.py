@@ -28,6 +28,7 @@ from bot.tiers import TierTable
 from bot.video_loop import VideoLoop
 from bot.wiring import Services, build_services
 from providers.registry import Catalog
+from storage import SchemaTooNew
 
 log = logging.getLogger(__name__)
 TREE_HASH_KEY = "command_tree_hash"
@@ -131,6 +132,14 @@ def run(settings: Settings, catalog: Catalog, tiers: TierTable) -> int:
             asyncio.run(_main(settings, catalog, tiers))
     except DataDirInUse as exc:
         print(f"Not started: {exc}.", file=sys.stderr)
+        return 1
+    except SchemaTooNew as exc:
+        print(
+            f"Not started: the database in {settings.data_dir} was written by a newer StoryBot "
+            f"(schema version {exc.found}; this version knows up to {exc.known}). Run that "
+            "newer version, or restore a backup made with this one.",
+            file=sys.stderr,
+        )
         return 1
     except discord.LoginFailure:
         print("Discord rejected DISCORD_TOKEN: check the token in .env.", file=sys.stderr)

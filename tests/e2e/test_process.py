@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -46,3 +47,22 @@ async def test_python_m_bot_tells_a_story_and_stops_cleanly_on_sigterm(
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert "sk-test-process" not in stderr
+
+
+async def test_a_database_from_a_newer_version_stops_start_up_in_one_line(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with sqlite3.connect(data / "storybot.db") as db:
+        db.execute("PRAGMA user_version = 99")
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
+    env |= {"PYTHONPATH": str(ROOT), "DISCORD_TOKEN": "token", "DATA_DIR": str(data)}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    lines = err.decode().strip().splitlines()
+    assert process.returncode == 1
+    assert len(lines) == 1, lines
+    assert "newer StoryBot (schema version 99" in lines[0]
