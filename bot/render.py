@@ -8,6 +8,7 @@ import discord
 
 from bot.buttons import SceneButton
 from bot.services import SceneCard, VideoBadge
+from bot.standing import Standing
 from bot.tiers import Tier
 from providers.registry import Catalog, ModelSpec
 from storage import GuildSettings, UsageKind, UsageSummary
@@ -96,4 +97,35 @@ def settings_embed(settings: GuildSettings, tier: Tier, catalog: Catalog) -> dis
         ),
         inline=False,
     )
+    return embed
+
+
+HELP_INTRO = (
+    "I tell illustrated stories. Give me a premise with `/story start` and I write the first "
+    "scene and draw it, guided by reference photos if you attach some. Under every scene, "
+    "**Regenerate** draws the picture again, **Animate** turns it into a short video and "
+    "**Continue** writes the next scene."
+)
+
+
+def plural(count: int, word: str) -> str:
+    """'1 scene', '2 scenes', '0 scenes'."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def help_embed(commands: list[tuple[str, str]], standing: Standing) -> discord.Embed:
+    """/help: what the bot does, the commands this member may use here, and where they stand."""
+    embed = discord.Embed(title="StoryBot", description=HELP_INTRO, colour=EMBED_COLOUR)
+    lines = [f"`/{name}`: {description}" for name, description in commands]
+    embed.add_field(name="Commands you can use here", value="\n".join(lines), inline=False)
+    model = standing.default_model or "none available right now"
+    embed.add_field(name="This server", value=f"{standing.tier.name} tier · default model {model}")
+    left = (
+        f"{plural(standing.member_scenes_left, 'scene')} for you, "
+        f"{plural(standing.server_scenes_left, 'scene')} for the server"
+    )
+    if standing.tier.video:
+        left += f", {plural(standing.videos_left, 'video')}"
+    resets = int(standing.resets_at.timestamp())
+    embed.add_field(name="Left today", value=f"{left}; resets <t:{resets}:R>", inline=False)
     return embed

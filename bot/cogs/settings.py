@@ -87,13 +87,22 @@ def settings_group(tier_names: Sequence[str]) -> app_commands.Group:
         name="settings", description="This server's StoryBot settings", guild_only=True
     )
     group.command(name="view", description="The server's tier and settings")(_view)
-    group.command(name="model", description="Set the server's default image model")(_model)
-    group.command(name="video", description="Animate every scene of new stories")(_video)
+    manager = {"who": "manager"}  # what /help lists for whom
+    group.command(name="model", description="Set the server's default image model", extras=manager)(
+        _model
+    )
+    group.command(name="video", description="Animate every scene of new stories", extras=manager)(
+        _video
+    )
     choices = [app_commands.Choice(name=name, value=name) for name in tier_names][:25]
     tier_command = app_commands.choices(tier=choices)(
         app_commands.describe(tier="The tier that decides models, quotas and video")(_tier)
     )
-    group.command(name="tier", description="Set this server's tier (operators only)")(tier_command)
+    group.command(
+        name="tier",
+        description="Set this server's tier (operators only)",
+        extras={"who": "operator"},
+    )(tier_command)
     return group
 
 

@@ -9,6 +9,8 @@ from tests.e2e.helpers import (
     provider_calls,
     refusal_text,
     start_story,
+    tiny_tier,
+    write_tiers,
 )
 from tests.fakes.discord import MANAGER_PERMISSIONS, StoredMessage
 
@@ -112,6 +114,51 @@ async def test_settings_view_shows_tier_default_model_and_video(harness: Harness
     assert "1000 scenes (200 per member)" in fields["Quotas per day"]
 
 
+# -- /help ------------------------------------------------------------------------------------
+
+
+def _listed(message: StoredMessage) -> list[str]:
+    """The command names /help listed, in order."""
+    lines = embed_fields(message)["Commands you can use here"].splitlines()
+    return [line.split("`")[1] for line in lines]
+
+
+async def test_help_lists_what_a_member_may_run_and_where_the_server_stands(
+    harness: Harness,
+) -> None:
+    tiers = write_tiers(
+        harness.data_dir.parent / "tiers.toml",
+        club=tiny_tier(video=True, member_scenes_per_day=2, videos_per_day=1),
+    )
+    harness.env(TIERS_FILE=str(tiers), DEFAULT_TIER="club")
+    await harness.start()
+    await start_story(harness, user=701)
+    message = await _ephemeral_reply(harness, "help", user=701)
+    assert "illustrated stories" in message.embeds[0]["description"]
+    listed = _listed(message)
+    assert {"/story start", "/story continue", "/models", "/usage", "/help"} <= set(listed)
+    assert "/settings view" in listed
+    assert "/settings model" not in listed, "a plain member cannot change the default model"
+    assert "/settings tier" not in listed
+    fields = embed_fields(message)
+    assert fields["This server"].startswith("club tier · default model ")
+    assert fields["Left today"].startswith(
+        "1 scene for you, 99 scenes for the server, 1 video; resets <t:"
+    )
+    assert len(harness.discord.messages_in()) == 1, "the scene is public, /help is not"
+
+
+async def test_help_lists_the_settings_a_manager_or_an_operator_may_change(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    manager = _listed(await _ephemeral_reply(harness, "help", permissions=MANAGER_PERMISSIONS))
+    assert {"/settings model", "/settings video"} <= set(manager)
+    assert "/settings tier" not in manager
+    operator = _listed(await _ephemeral_reply(harness, "help", user=OPERATOR_ID))
+    assert "/settings tier" in operator
+
+
 # -- /settings model and video need Manage Server -----------------------------------------------
 
 
@@ -193,7 +240,13 @@ async def test_commands_sync_globally_once_and_not_again_after_a_restart(
     await harness.start()
     discord = harness.discord
     assert discord.command_syncs() == 1
-    assert {c["name"] for c in discord.commands()} == {"story", "settings", "models", "usage"}
+    assert {c["name"] for c in discord.commands()} == {
+        "story",
+        "settings",
+        "models",
+        "usage",
+        "help",
+    }
     await harness.restart()
     assert discord.command_syncs() == 1
     assert all(discord.command_syncs(guild) == 0 for guild in discord.guilds)
@@ -205,7 +258,13 @@ async def test_commands_sync_to_the_dev_guild_when_one_is_set(harness: Harness) 
     await harness.start()
     discord = harness.discord
     assert discord.command_syncs(dev) == 1
-    assert {c["name"] for c in discord.commands(dev)} == {"story", "settings", "models", "usage"}
+    assert {c["name"] for c in discord.commands(dev)} == {
+        "story",
+        "settings",
+        "models",
+        "usage",
+        "help",
+    }
     assert discord.command_syncs() == 0
     assert discord.commands() == []
     assert discord.command_syncs(discord.guilds[1]) == 0
