@@ -8,6 +8,8 @@ from pathlib import Path
 from bot.settings import Settings
 from bot.tiers import Tier, TierTable
 from providers.registry import VIDEO_MODEL, Catalog, ModelSpec, Provider
+from storage.pg import redact
+from storage.store import DB_FILE_NAME
 
 
 def model_state(spec: ModelSpec, settings: Settings, catalog: Catalog, tiers: TierTable) -> str:
@@ -28,6 +30,13 @@ def _data_dir_state(path: Path) -> str:
     return "exists" if path.exists() else "will be created"
 
 
+def _storage_line(settings: Settings) -> str:
+    url = settings.database()
+    if url is None:
+        return f"SQLite at {settings.data_dir.resolve() / DB_FILE_NAME}"
+    return f"PostgreSQL at {redact(url)} (media in the database)"
+
+
 def _tier_line(tier: Tier, default: str) -> str:
     models = "all" if tier.models is None else ", ".join(sorted(tier.models))
     mark = " (default)" if tier.name == default else ""
@@ -45,6 +54,7 @@ def report(settings: Settings, catalog: Catalog, tiers: TierTable) -> list[str]:
     lines = [
         f"DISCORD_TOKEN: {'set' if settings.discord_token else 'missing (required to run)'}",
         f"Data dir: {settings.data_dir.resolve()} ({_data_dir_state(settings.data_dir.resolve())})",
+        f"Storage: {_storage_line(settings)}",
         "Image models:",
     ]
     for spec in catalog.all:

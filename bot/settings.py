@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from providers.registry import Provider
+
+_PG_SCHEMES = frozenset({"postgresql", "postgres"})
 
 
 class Settings(BaseSettings):
@@ -39,6 +42,8 @@ class Settings(BaseSettings):
     video_poll_seconds: float = Field(default=5, gt=0)
     video_timeout_seconds: float = Field(default=300, gt=0)
     log_level: str = "INFO"
+    # PostgreSQL instead of SQLite under DATA_DIR (SPEC §11); secret, as it may hold a password.
+    database_url: SecretStr | None = None
 
     @field_validator("owner_ids", mode="before")
     @classmethod
@@ -57,6 +62,17 @@ class Settings(BaseSettings):
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and urlsplit(value.get_secret_value()).scheme not in _PG_SCHEMES:
+            raise ValueError("must be a postgresql://user:password@host:port/database URL")
+        return value
+
+    def database(self) -> str | None:
+        """The PostgreSQL URL, or None for SQLite at DATA_DIR/storybot.db."""
+        return self.database_url.get_secret_value() if self.database_url else None
+
     def api_key(self, provider: Provider) -> SecretStr | None:
         return {
             Provider.OPENAI: self.openai_api_key,
@@ -71,4 +87,6 @@ class Settings(BaseSettings):
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, so logging can scrub them."""
         values = (self.discord_token, self.openai_api_key, self.xai_api_key, self.gemini_api_key)
-        return tuple(v.get_secret_value() for v in values if v and v.get_secret_value())
+        found = tuple(v.get_secret_value() for v in values if v and v.get_secret_value())
+        password = urlsplit(self.database() or "").password
+        return (*found, password) if password else found

@@ -69,7 +69,7 @@ def _openai(key: str, base_url: str | None, timeout: float) -> openai.AsyncOpenA
 
 
 async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable) -> Services:
-    storage = await Storage.open(settings.data_dir)
+    storage = await Storage.open(settings.data_dir, database_url=settings.database())
     closers: list[Callable[[], Awaitable[object]]] = [storage.close]
     images: dict[Provider, ImageProvider] = {}
     writer: SceneWriter = PlainSceneWriter()

@@ -1,74 +1,65 @@
-"""One SQLite connection through aiosqlite: pragmas, migrations, and serialised access."""
+"""The SQLite backend: one connection through aiosqlite, pragmas, migrations, serialised access."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import sqlite3
-from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import aiosqlite
 
-from storage.errors import StorageError
+from storage.errors import ConstraintViolation, StorageError
 from storage.migrations import migrate
+from storage.sql import Backend, Params, Row, Transaction
 
 log = logging.getLogger(__name__)
-
-Params = Sequence[object] | Mapping[str, object]
-Row = aiosqlite.Row
 
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
 # RETURNING (3.35) lets every write hand back its row in the same atomic statement.
 MIN_SQLITE = (3, 35, 0)
 
 
-class Statements(ABC):
-    """Reads and writes of one statement each; subclasses say how a statement is run."""
-
-    @abstractmethod
-    async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        """Run `sql` to completion and return every row (RETURNING rows included)."""
-
-    async def fetch_one(self, sql: str, params: Params = ()) -> Row | None:
-        """Run `sql` to completion and return its first row, if any."""
-        rows = await self.fetch_all(sql, params)
-        return rows[0] if rows else None
-
-    async def fetch_returning(self, sql: str, params: Params = ()) -> Row:
-        """Run a write with RETURNING that must yield a row (an INSERT, an upsert)."""
-        row = await self.fetch_one(sql, params)
-        if row is None:
-            raise StorageError("statement returned no row")
-        return row
+@contextmanager
+def _constraints() -> Iterator[None]:
+    """sqlite3.IntegrityError → ConstraintViolation, the error both backends raise."""
+    try:
+        yield
+    except sqlite3.IntegrityError as exc:
+        text = str(exc)
+        kind = "unique" if "UNIQUE" in text else "foreign_key" if "FOREIGN KEY" in text else "other"
+        raise ConstraintViolation(kind, text) from exc
 
 
-class Session(Statements):
+class Session(Transaction):
     """Statements on one connection; whoever holds a Session holds the connection's lock."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
+        with _constraints():
+            return list(await self._conn.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; returns the number of rows it changed."""
-        async with self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+        with _constraints():
+            async with self._conn.execute(sql, params) as cursor:
+                return cursor.rowcount
 
     async def execute_many(self, sql: str, rows: Sequence[Params]) -> None:
-        """Run one statement once per parameter set."""
-        await self._conn.executemany(sql, rows)
+        with _constraints():
+            await self._conn.executemany(sql, rows)
 
 
-class Database(Statements):
+class Database(Backend):
     """The shared connection. aiosqlite queues each statement the moment it is called and runs
     the queue in order on one thread, so single statements take no lock and pipeline. Only a
     transaction spans several awaits: it holds the lock, and a statement called meanwhile
     waits for it rather than run inside another coroutine's transaction."""
+
+    name = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self._conn = conn
@@ -107,6 +98,9 @@ class Database(Statements):
             except BaseException:
                 await self._conn.rollback()
                 raise
+
+    def describe(self) -> str:
+        return f"SQLite at {self.path}"
 
     async def close(self) -> None:
         """Close the connection (checkpointing WAL is SQLite's job on last close)."""

@@ -18,6 +18,16 @@ class SchemaTooNew(StorageError):
         self.known = known
 
 
+class ConstraintViolation(StorageError):
+    """A write broke a constraint of the schema; `kind` is 'unique', 'foreign_key' or 'other'.
+
+    Both backends raise it in place of their driver's integrity error."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 class NotFound(StorageError):
     """The row asked for does not exist (deleted, or never created)."""
 

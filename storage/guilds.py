@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.db import Database, Row
+from storage.sql import Backend, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ _COLUMNS = frozenset({"tier", "default_model", "video_default"})
 class GuildRepository:
     """Reads and writes `guild_settings`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self._db = db
 
     async def get(self, guild_id: int) -> GuildSettings:
@@ -69,7 +69,7 @@ class GuildRepository:
 class MetaRepository:
     """A small key/value table for bot bookkeeping (e.g. the hash of the synced command tree)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Backend) -> None:
         self._db = db
 
     async def get(self, key: str) -> str | None:

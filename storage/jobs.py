@@ -19,7 +19,6 @@ so a finished video is not lost when a Discord edit fails (see `unreported`).
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,8 +26,8 @@ from enum import StrEnum
 from typing import Final
 
 from storage.clock import Clock, from_db_time, to_db_time, utc_now
-from storage.db import Database, Row
-from storage.errors import IllegalTransition, JobAlreadyActive, NotFound
+from storage.errors import ConstraintViolation, IllegalTransition, JobAlreadyActive, NotFound
+from storage.sql import Backend, Row
 
 
 class JobState(StrEnum):
@@ -147,16 +146,17 @@ _CLAIM = """UPDATE video_jobs SET next_poll_at = :lease_end
     WHERE id IN (
         SELECT id FROM video_jobs
         WHERE state IN ('queued', 'submitted') AND next_poll_at <= :now
-        ORDER BY next_poll_at LIMIT :limit)
+        ORDER BY next_poll_at LIMIT :limit {lock})
     RETURNING *"""
 
 
 class VideoJobRepository:
     """Reads `video_jobs` and moves jobs along the state machine, one atomic UPDATE per move."""
 
-    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+    def __init__(self, db: Backend, clock: Clock = utc_now) -> None:
         self._db = db
         self._clock = clock
+        self._claim = _CLAIM.format(lock=db.claim_lock)
 
     async def create(
         self,
@@ -180,8 +180,8 @@ class VideoJobRepository:
         }
         try:
             row = await self._db.fetch_returning(_INSERT, params)
-        except sqlite3.IntegrityError as exc:
-            if "UNIQUE" in str(exc):
+        except ConstraintViolation as exc:
+            if exc.kind == "unique":
                 raise JobAlreadyActive(scene_id) from exc
             raise NotFound("scene", scene_id) from exc
         return _job(row)
@@ -209,13 +209,14 @@ class VideoJobRepository:
             "lease_end": to_db_time(moment + lease),
             "limit": limit,
         }
-        rows = await self._db.fetch_all(_CLAIM, params)
+        rows = await self._db.fetch_all(self._claim, params)
         return sorted((_job(row) for row in rows), key=lambda job: job.id)
 
     async def claim_plan(self) -> list[str]:
-        """EXPLAIN QUERY PLAN of the claim statement (the bench and a test check the index)."""
+        """SQLite's EXPLAIN QUERY PLAN of the claim statement (the bench and a test check
+        the index)."""
         params = {"now": "", "lease_end": "", "limit": 1}
-        rows = await self._db.fetch_all(f"EXPLAIN QUERY PLAN {_CLAIM}", params)
+        rows = await self._db.fetch_all(f"EXPLAIN QUERY PLAN {self._claim}", params)
         return [str(row["detail"]) for row in rows]
 
     async def begin_submit(self, job_id: int) -> VideoJob:

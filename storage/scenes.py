@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from storage.clock import Clock, from_db_time, to_db_time, utc_now
-from storage.db import Database, Params, Row
-from storage.errors import NotFound
+from storage.errors import ConstraintViolation, NotFound
+from storage.sql import Backend, Params, Row
 
 
 class SceneStatus(StrEnum):
@@ -67,7 +66,7 @@ _INSERT = """INSERT INTO scenes (story_id, number, text, model_key, direction, c
 class SceneRepository:
     """Reads and writes `scenes`."""
 
-    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+    def __init__(self, db: Backend, clock: Clock = utc_now) -> None:
         self._db = db
         self._clock = clock
 
@@ -90,11 +89,12 @@ class SceneRepository:
             "created_at": to_db_time(self._clock()),
         }
         try:
-            return _scene(await self._db.fetch_returning(_INSERT, params))
-        except sqlite3.IntegrityError as exc:
-            if "FOREIGN KEY" in str(exc):
+            (row,) = await self._db.fetch_serializable(_INSERT, params)
+        except ConstraintViolation as exc:
+            if exc.kind == "foreign_key":
                 raise NotFound("story", story_id) from exc
             raise
+        return _scene(row)
 
     async def get(self, scene_id: int) -> Scene | None:
         """The scene with this id, or None."""

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Final
 
 from storage.clock import Clock, utc_now
-from storage.db import DEFAULT_BUSY_TIMEOUT_MS, Database, open_database
+from storage.db import DEFAULT_BUSY_TIMEOUT_MS, open_database
 from storage.guilds import GuildRepository, MetaRepository
 from storage.jobs import VideoJob, VideoJobRepository
 from storage.media import MediaStore
+from storage.pg import open_postgres
 from storage.scenes import SceneRepository
+from storage.sql import Backend
 from storage.stories import ReferencePhoto, StoryRepository
 from storage.usage import UsageLedger
 
@@ -32,7 +34,7 @@ class StartupRecovery:
 class Storage:
     """The repositories and the media store over one DATA_DIR."""
 
-    db: Database
+    db: Backend
     guilds: GuildRepository
     meta: MetaRepository
     stories: StoryRepository
@@ -48,11 +50,17 @@ class Storage:
         *,
         clock: Clock = utc_now,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
+        database_url: str | None = None,
     ) -> Storage:
-        """Create DATA_DIR's folders, open and migrate DATA_DIR/storybot.db."""
+        """Create DATA_DIR's folders, open and migrate the database: PostgreSQL at
+        `database_url` when given, else SQLite at DATA_DIR/storybot.db."""
         media = MediaStore(data_dir)
         await media.create_folders()
-        db = await open_database(data_dir / DB_FILE_NAME, busy_timeout_ms=busy_timeout_ms)
+        db: Backend
+        if database_url is not None:
+            db = await open_postgres(database_url)
+        else:
+            db = await open_database(data_dir / DB_FILE_NAME, busy_timeout_ms=busy_timeout_ms)
         return cls(
             db=db,
             guilds=GuildRepository(db),

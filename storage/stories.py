@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.clock import Clock, from_db_time, to_db_time, utc_now
-from storage.db import Database, Row
 from storage.errors import NotFound
+from storage.sql import Backend, Row
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ def _reference(row: Row) -> ReferencePhoto:
 class StoryRepository:
     """Reads and writes `stories` and `reference_photos`."""
 
-    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+    def __init__(self, db: Backend, clock: Clock = utc_now) -> None:
         self._db = db
         self._clock = clock
 

@@ -16,8 +16,8 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from storage.clock import Clock, from_db_time, next_utc_midnight, to_db_time, utc_day, utc_now
-from storage.db import Database, Row
 from storage.errors import NotFound, QuotaExceeded
+from storage.sql import Backend, Row
 
 
 class UsageKind(StrEnum):
@@ -87,14 +87,15 @@ _INSERT = _ENTRY + " RETURNING *"
 _COUNTED = """SELECT COUNT(*) AS n FROM usage
     WHERE guild_id = :guild_id AND day = :day AND kind = :kind AND outcome <> 'failed'"""
 # Optional member filter without building SQL: a NULL :member_id matches every member.
-_COUNT = _COUNTED + " AND (:member_id IS NULL OR member_id = :member_id)"
+# (The CASTs tell PostgreSQL the type of a parameter first seen in `IS NULL`.)
+_COUNT = _COUNTED + " AND (CAST(:member_id AS BIGINT) IS NULL OR member_id = :member_id)"
 # The quota check and the hold in one statement, so it is atomic without a transaction:
 # no row comes back when a limit (NULL: none) is already reached.
 _RESERVE = (
     _ENTRY
-    + "\n    WHERE (:guild_limit IS NULL OR ("
+    + "\n    WHERE (CAST(:guild_limit AS BIGINT) IS NULL OR ("
     + _COUNTED
-    + ") < :guild_limit)\n    AND (:member_limit IS NULL OR ("
+    + ") < :guild_limit)\n    AND (CAST(:member_limit AS BIGINT) IS NULL OR ("
     + _COUNTED
     + " AND member_id = :member_id) < :member_limit)\n    RETURNING *"
 )
@@ -103,7 +104,7 @@ _RESERVE = (
 class UsageLedger:
     """Reads and writes `usage`."""
 
-    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+    def __init__(self, db: Backend, clock: Clock = utc_now) -> None:
         self._db = db
         self._clock = clock
 
@@ -135,11 +136,11 @@ class UsageLedger:
         """Check the daily limits and hold a slot in one statement; QuotaExceeded if full."""
         moment = self._clock()
         params = self._params(guild_id, member_id, kind, model_key, cost_usd, moment, "pending")
-        row = await self._db.fetch_one(
+        rows = await self._db.fetch_serializable(
             _RESERVE, params | {"guild_limit": guild_limit, "member_limit": member_limit}
         )
-        if row is not None:
-            return _entry(row)
+        if rows:
+            return _entry(rows[0])
         # Which limit was reached: the guild's is checked first, as members see it that way.
         guild_full = member_limit is None or (
             guild_limit is not None and await _count(self._db, params, None) >= guild_limit
@@ -186,7 +187,7 @@ class UsageLedger:
         """The guild's counted use today by kind, and when it resets."""
         moment = now if now is not None else self._clock()
         rows = await self._db.fetch_all(
-            """SELECT kind, COUNT(*) AS n, TOTAL(cost_usd) AS cost FROM usage
+            """SELECT kind, COUNT(*) AS n, COALESCE(SUM(cost_usd), 0.0) AS cost FROM usage
                 WHERE guild_id = ? AND day = ? AND outcome <> 'failed' GROUP BY kind""",
             (guild_id, utc_day(moment)),
         )
@@ -222,7 +223,7 @@ class UsageLedger:
         }
 
 
-async def _count(db: Database, params: Mapping[str, object], member_id: int | None) -> int:
+async def _count(db: Backend, params: Mapping[str, object], member_id: int | None) -> int:
     row = await db.fetch_returning(
         _COUNT,
         {

@@ -141,3 +141,25 @@ def test_discord_unreachable_at_start_is_one_clear_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"Could not reach Discord at http://127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_check_shows_sqlite_under_the_data_dir_by_default(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t")
+    assert f"Storage: SQLite at {tmp_path / 'data' / 'storybot.db'}" in result.stdout
+
+
+def test_check_shows_the_postgresql_backend_without_its_password(tmp_path: Path) -> None:
+    url = "postgresql://storybot:pg-secret-pw@db.internal:5432/storybot"
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", DATABASE_URL=url)
+    assert result.returncode == 0, result.stderr
+    assert "Storage: PostgreSQL at postgresql://storybot:***@db.internal:5432/storybot" in (
+        result.stdout
+    )
+    assert "pg-secret-pw" not in result.stdout + result.stderr
+    assert f"Data dir: {tmp_path / 'data'}" in result.stdout
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", DATABASE_URL="mysql://x@y/z")
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr

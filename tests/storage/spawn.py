@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -11,7 +12,13 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 30
 
 
-async def start_worker(scenario: str, data_dir: Path, *args: int) -> asyncio.subprocess.Process:
+async def start_worker(
+    scenario: str, data_dir: Path, *args: int, database_url: str | None = None
+) -> asyncio.subprocess.Process:
+    env = dict(os.environ)
+    env.pop("DATABASE_URL", None)
+    if database_url is not None:
+        env["DATABASE_URL"] = database_url
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -21,6 +28,7 @@ async def start_worker(scenario: str, data_dir: Path, *args: int) -> asyncio.sub
         *map(str, args),
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
+        env=env,
     )
 
 
@@ -44,8 +52,10 @@ async def run_until_ready_then_kill(scenario: str, data_dir: Path, *args: int) -
     return line
 
 
-async def run_to_completion(scenario: str, data_dir: Path, *args: int) -> str:
-    process = await start_worker(scenario, data_dir, *args)
+async def run_to_completion(
+    scenario: str, data_dir: Path, *args: int, database_url: str | None = None
+) -> str:
+    process = await start_worker(scenario, data_dir, *args, database_url=database_url)
     line = await first_line(process)
     assert await asyncio.wait_for(process.wait(), TIMEOUT) == 0
     return line

@@ -98,12 +98,16 @@ async def test_a_process_killed_inside_a_transaction_leaves_no_change_and_no_loc
         await after.close()
 
 
-async def test_two_processes_appending_scenes_lose_no_update(data_dir: Path) -> None:
-    storage = await Storage.open(data_dir)
+async def test_two_processes_appending_scenes_lose_no_update(
+    data_dir: Path, database_url: str | None
+) -> None:
+    storage = await Storage.open(data_dir, database_url=database_url)
     story = await new_story(storage)
     lines = await asyncio.gather(
-        run_to_completion("append-scenes", data_dir, story.id, 40),
-        run_to_completion("append-scenes", data_dir, story.id, 40),
+        *(
+            run_to_completion("append-scenes", data_dir, story.id, 40, database_url=database_url)
+            for _ in range(2)
+        )
     )
     try:
         assert list(lines) == ["DONE", "DONE"]
@@ -113,13 +117,17 @@ async def test_two_processes_appending_scenes_lose_no_update(data_dir: Path) -> 
         await storage.close()
 
 
-async def test_two_processes_reserving_quota_never_overshoot_the_limit(data_dir: Path) -> None:
-    await (await Storage.open(data_dir)).close()
+async def test_two_processes_reserving_quota_never_overshoot_the_limit(
+    data_dir: Path, database_url: str | None
+) -> None:
+    await (await Storage.open(data_dir, database_url=database_url)).close()
     lines = await asyncio.gather(
-        run_to_completion("reserve", data_dir, 30, 25),
-        run_to_completion("reserve", data_dir, 30, 25),
+        *(
+            run_to_completion("reserve", data_dir, 30, 25, database_url=database_url)
+            for _ in range(2)
+        )
     )
-    storage = await Storage.open(data_dir)
+    storage = await Storage.open(data_dir, database_url=database_url)
     try:
         assert sum(int(line.split()[1]) for line in lines) == 25
         assert await storage.usage.count_today(1, UsageKind.SCENE) == 25

@@ -12,6 +12,12 @@ from storage.db import DEFAULT_BUSY_TIMEOUT_MS, open_database
 from storage.store import DB_FILE_NAME
 
 
+@pytest.fixture
+def backend() -> str:
+    """The connection pragmas and the lock are SQLite's own (the contract tests run both)."""
+    return "sqlite"
+
+
 async def test_database_lives_at_data_dir_storybot_db(storage: Storage, data_dir: Path) -> None:
     assert storage.db.path == data_dir / DB_FILE_NAME
     assert (data_dir / "storybot.db").is_file()

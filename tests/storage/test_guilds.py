@@ -52,3 +52,9 @@ async def test_meta_values_are_stored_and_replaced(storage: Storage) -> None:
     await storage.meta.set("command_tree_hash", "a")
     await storage.meta.set("command_tree_hash", "b")
     assert await storage.meta.get("command_tree_hash") == "b"
+
+
+async def test_discord_snowflakes_round_trip(storage: Storage) -> None:
+    snowflake = 1_317_000_000_000_000_000  # ids of today's guilds need 64 bits
+    await storage.guilds.set_tier(snowflake, "premium")
+    assert (await storage.guilds.get(snowflake)).tier == "premium"

@@ -205,8 +205,8 @@ async def test_two_claimers_never_get_the_same_job(
     assert set(claimed) == {job.id for job in jobs}
 
 
-async def test_claiming_uses_the_due_index_not_a_table_scan(storage: Storage) -> None:
-    details = await storage.jobs.claim_plan()
+async def test_claiming_uses_the_due_index_not_a_table_scan(sqlite_storage: Storage) -> None:
+    details = await sqlite_storage.jobs.claim_plan()
     assert any("USING INDEX video_jobs_due" in d for d in details), details
     assert not any(d.startswith("SCAN") for d in details), details
 

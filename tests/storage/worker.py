@@ -2,6 +2,8 @@
 
     python -m tests.storage.worker <scenario> <data_dir> [int ...]
 
+With DATABASE_URL set it works on that PostgreSQL database instead of DATA_DIR's SQLite.
+
 A scenario that stops at a point prints one line ("READY ...") and then hangs until killed;
 the others print "DONE ..." and exit.
 """
@@ -106,7 +108,7 @@ SCENARIOS: dict[str, Callable[[Storage, list[int]], Awaitable[None]]] = {
 
 
 async def main(scenario: str, data_dir: Path, args: list[int]) -> None:
-    storage = await Storage.open(data_dir)
+    storage = await Storage.open(data_dir, database_url=os.environ.get("DATABASE_URL"))
     try:
         await SCENARIOS[scenario](storage, args)
     finally:
