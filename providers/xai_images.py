@@ -20,8 +20,8 @@ from openai.types import ImagesResponse
 from providers.base import ImageRequest, ImageResult, ReferenceImage
 from providers.errors import ContentRefused, InvalidResponse
 from providers.images import to_png
-from providers.openai_errors import translate
 from providers.registry import ModelSpec
+from providers.xai_errors import translate_xai
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class XAIImages:
             else:
                 answer = await self._draw(spec, request.prompt)
         except openai.OpenAIError as exc:
-            raise translate(exc, PROVIDER) from exc
+            raise translate_xai(exc) from exc
         except ValueError as exc:  # the SDK lets a body that is not JSON through as ValueError
             raise InvalidResponse(PROVIDER, "the answer was not valid JSON") from exc
         try:

@@ -20,9 +20,10 @@ import openai
 from providers.base import DEFAULT_VIDEO_SECONDS, VideoRequest, VideoState, VideoStatus
 from providers.download import Downloader
 from providers.errors import ContentRefused, InvalidResponse, ProviderError
-from providers.openai_errors import redact, translate
+from providers.openai_errors import redact
 from providers.registry import VIDEO_MODEL
 from providers.retry import RetryPolicy
+from providers.xai_errors import translate_xai
 from providers.xai_images import data_uri
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ MIN_SECONDS, MAX_SECONDS = 5, 10  # SPEC §4
 ASPECT_RATIO = "1:1"
 RESOLUTION = "720p"
 MODERATED = "xAI's moderation withheld the video"
+PENDING_STATUS = 202  # "Video generation still in progress" (xAI's OpenAPI)
 
 
 def clamp_duration(seconds: int | None) -> int:
@@ -118,7 +120,12 @@ class XAIVideo:
     async def poll(self, request_id: str) -> VideoStatus:
         path = f"/videos/{quote(request_id, safe='')}"
         try:
-            answer = await self._client.get(path, cast_to=object)
+            # The raw response: xAI answers a job still rendering with 202, with or without a
+            # JSON body, so the status code decides before any body is read.
+            response = await self._client.get(path, cast_to=httpx.Response)
+            if response.status_code == PENDING_STATUS:
+                return VideoStatus(VideoState.PENDING)
+            answer = response.json()
         except openai.NotFoundError:
             # The id aged out (or was never xAI's): the same outcome for us as `expired`.
             return VideoStatus(VideoState.EXPIRED, reason="xAI no longer knows this job")
@@ -132,6 +139,6 @@ class XAIVideo:
 
 def _translate(exc: openai.OpenAIError | ValueError) -> ProviderError:
     if isinstance(exc, openai.OpenAIError):
-        return translate(exc, PROVIDER)
+        return translate_xai(exc)
     # The SDK lets a body that claims JSON but is not through as a plain ValueError.
     return InvalidResponse(PROVIDER, "the answer was not valid JSON")

@@ -17,7 +17,7 @@ from tests.e2e.helpers import (
 )
 from tests.fakes.discord import Upload
 from tests.fakes.pictures import png
-from tests.fakes.xai_api import EDITS, GENERATIONS
+from tests.fakes.xai_api import BLOCKED, EDITS, GENERATIONS
 
 STRICT_QUOTA = True  # no story is deleted here: pictures charged == pictures drawn
 
@@ -82,3 +82,19 @@ async def test_xai_silent_moderation_of_an_edit_ends_in_declined_uncharged(
     text = await _declined(harness, "grok-imagine", photos)
     assert "moderation" in text
     assert len(harness.xai.requests_to(EDITS)) == 1, "a refusal is never retried"
+
+
+@pytest.mark.parametrize("photo", [False, True], ids=["generation", "edit"])
+async def test_an_xai_400_saying_moderation_blocked_it_ends_in_declined_uncharged(
+    harness: Harness, photo: bool
+) -> None:
+    """xAI's spoken moderation (HTTP 400 naming content moderation) is a refusal, not
+    "xAI rejected the request"."""
+    await harness.start()
+    route = EDITS if photo else GENERATIONS
+    harness.xai.block(route)
+    photos = {"reference": Upload(png((32, 32), "green"), "cat.png")} if photo else None
+    text = await _declined(harness, "grok-imagine", photos)
+    assert BLOCKED in text
+    assert "rejected the request" not in text
+    assert len(harness.xai.requests_to(route)) == 1, "a refusal is never retried"

@@ -34,7 +34,9 @@ from aiohttp.typedefs import Handler, Middleware
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.pictures import mp4, png
 from tests.fakes.xai_wire import (
+    PENDING_FORMS,
     InlineImage,
+    PendingForm,
     VideoJob,
     VideoOutcome,
     edit_problem,
@@ -48,13 +50,16 @@ from tests.fakes.xai_wire import (
 )
 
 __all__ = [
+    "BLOCKED",
     "EDITS",
     "FILES",
     "GENERATIONS",
+    "PENDING_FORMS",
     "POLL",
     "REDIRECTS",
     "VIDEOS",
     "InlineImage",
+    "PendingForm",
     "Recorded",
     "VideoOutcome",
     "XAIStandin",
@@ -70,6 +75,8 @@ FILES = "/files/{name}"
 REDIRECTS = "/redirect/{name}"
 ROUTES = (GENERATIONS, EDITS, VIDEOS, POLL, FILES, REDIRECTS)
 CHUNK = 64 * 1024
+# The wording of xAI's 400 for a blocked prompt or picture (described only in prose by xAI).
+BLOCKED = "Generated image rejected by content moderation."
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +125,7 @@ class XAIStandin(LoopbackServer):
         self.polls_until_done = polls_until_done  # pending answers before a job's outcome
         self.api_key = api_key  # when set, any other bearer key gets a 401
         self.picture = png((64, 64), "purple")
-        self.bare_pending = False  # True: pending polls only echo the request id
+        self.pending_form: PendingForm = "202-json"  # how a job still rendering is answered
         self.requests: list[Recorded] = []
         self.jobs: dict[str, VideoJob] = {}
         self._outcomes: deque[VideoOutcome] = deque()
@@ -177,6 +184,10 @@ class XAIStandin(LoopbackServer):
         """xAI's silent moderation: HTTP 200 with `data: []` (or an item without a picture)."""
         data = [{"revised_prompt": ""}] if blank_item else []
         self.queue(route, json={"created": int(time.time()), "data": data}, times=times)
+
+    def block(self, route: str, message: str = BLOCKED, *, times: int = 1) -> None:
+        """xAI's spoken moderation: HTTP 400 whose error text says moderation blocked it."""
+        self.queue(route, status=400, json=error_body(message), times=times)
 
     def malformed(self, route: str, *, times: int = 1) -> None:
         """A 200 whose body is cut-off JSON."""
@@ -276,8 +287,10 @@ class XAIStandin(LoopbackServer):
             return _json(404, error_body("No such request", "Not found"))
         job.polls += 1
         if job.outcome.kind == "never" or job.polls <= self.polls_until_done:
-            pending = pending_answer(job, self.polls_until_done, bare=self.bare_pending)
-            return _json(200, pending)
+            status, pending = pending_answer(job, self.polls_until_done, self.pending_form)
+            if pending is None:
+                return web.Response(status=status)
+            return _json(status, pending)
         return _json(200, final_answer(job, self.origin))
 
     async def _file(self, request: web.Request) -> web.StreamResponse:

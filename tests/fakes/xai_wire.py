@@ -19,6 +19,11 @@ VIDEO_MODEL = "grok-imagine-video"
 TICKS_PER_SECOND = 700_000_000  # $0.07/s at 10^10 ticks per dollar
 
 OutcomeKind = Literal["done", "failed", "expired", "moderated", "missing_file", "never", "redirect"]
+# How a job still rendering is answered: xAI's spec and SDK say HTTP 202 with or without a JSON
+# body (the default here: 202 with `{"status": "pending", "progress": N}`); SPEC §8 also
+# tolerates 200 `{"status": "pending"}`; "202-echo" only echoes the request id.
+PendingForm = Literal["202-json", "202-empty", "202-echo", "200-json"]
+PENDING_FORMS: tuple[PendingForm, ...] = ("202-json", "202-empty", "202-echo", "200-json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +129,14 @@ def video_problem(fields: Mapping[str, object], images: int) -> str | None:
     return _needs_model_and_prompt(fields)
 
 
-def pending_answer(job: VideoJob, polls_until_done: int, *, bare: bool) -> object:
-    if bare:
-        return {"request_id": job.request_id}  # some early answers only echo the id
-    return {"status": "pending", "progress": min(99, 100 * job.polls // (polls_until_done + 1))}
+def pending_answer(job: VideoJob, polls_until_done: int, form: PendingForm) -> tuple[int, object]:
+    """HTTP status and JSON body (None: an empty body) of a poll while the job renders."""
+    progress = min(99, 100 * job.polls // (polls_until_done + 1))
+    if form == "202-empty":
+        return 202, None
+    if form == "202-echo":
+        return 202, {"request_id": job.request_id}
+    return (200 if form == "200-json" else 202), {"status": "pending", "progress": progress}
 
 
 def final_answer(job: VideoJob, origin: str) -> object:

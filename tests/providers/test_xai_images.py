@@ -22,7 +22,7 @@ from providers.errors import (
 from providers.registry import BUILT_IN, ModelSpec
 from providers.xai_images import XAIImages
 from tests.fakes.pictures import jpeg, png, webp
-from tests.fakes.xai_api import EDITS, GENERATIONS, XAIStandin, error_body
+from tests.fakes.xai_api import BLOCKED, EDITS, GENERATIONS, XAIStandin, error_body
 
 MAX_RETRIES = 2
 GROK = next(spec for spec in BUILT_IN if spec.key == "grok-imagine")
@@ -184,6 +184,21 @@ async def test_a_rejected_request_is_invalid_with_xais_message(
     xai_standin.queue(EDITS, status=400, json=error_body("Image too small"))
     with pytest.raises(InvalidRequest, match="Image too small"):
         await draw(images, references=1)
+
+
+@pytest.mark.parametrize("route", [GENERATIONS, EDITS])
+@pytest.mark.parametrize(
+    "message",
+    [BLOCKED, "The prompt was blocked by our content policy", "Input image failed moderation"],
+)
+async def test_a_400_that_says_moderation_blocked_it_is_a_refusal_with_the_reason(
+    images: XAIImages, xai_standin: XAIStandin, route: str, message: str
+) -> None:
+    xai_standin.block(route, message)
+    with pytest.raises(ContentRefused) as caught:
+        await draw(images, references=1 if route == EDITS else 0)
+    assert caught.value.reason == message
+    assert len(xai_standin.requests_to(route)) == 1, "a refusal is never retried"
 
 
 async def test_a_wrong_key_is_misconfigured_and_never_echoed() -> None:

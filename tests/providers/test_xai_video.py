@@ -22,7 +22,15 @@ from providers.errors import (
 from providers.retry import RetryPolicy
 from providers.xai_video import XAIVideo
 from tests.fakes.pictures import png
-from tests.fakes.xai_api import FILES, POLL, VIDEOS, VideoOutcome, XAIStandin
+from tests.fakes.xai_api import (
+    FILES,
+    PENDING_FORMS,
+    POLL,
+    VIDEOS,
+    PendingForm,
+    VideoOutcome,
+    XAIStandin,
+)
 
 MAX_RETRIES = 2
 ATTEMPTS = 3
@@ -111,11 +119,15 @@ async def test_a_job_goes_pending_then_done_and_the_mp4_lands_on_disk(
     assert len(xai_standin.requests_to(POLL)) == 4
 
 
-async def test_an_early_answer_with_only_the_request_id_counts_as_pending(
-    video: XAIVideo, xai_standin: XAIStandin
+@pytest.mark.parametrize("form", PENDING_FORMS)
+async def test_a_job_still_rendering_is_pending_in_every_form_xai_answers(
+    video: XAIVideo, xai_standin: XAIStandin, form: PendingForm
 ) -> None:
-    xai_standin.bare_pending = True
+    """202 with or without a JSON body (xAI's spec and SDK), and 200 `pending` (SPEC §8)."""
+    xai_standin.pending_form = form
+    xai_standin.polls_until_done = 2
     assert (await finish(video, xai_standin)).state is VideoState.DONE
+    assert len(xai_standin.requests_to(POLL)) == 3
 
 
 async def test_a_failed_job_reports_xais_message(video: XAIVideo, xai_standin: XAIStandin) -> None:
@@ -158,6 +170,14 @@ async def test_an_unknown_job_status_is_an_invalid_response(
     xai_standin.queue(POLL, json={"status": "teleported"})
     with pytest.raises(InvalidResponse, match="teleported"):
         await video.poll(request_id)
+
+
+async def test_a_submit_blocked_by_moderation_is_a_refusal_with_the_reason(
+    video: XAIVideo, xai_standin: XAIStandin
+) -> None:
+    xai_standin.block(VIDEOS, "Input image rejected by content moderation")
+    with pytest.raises(ContentRefused, match="Input image rejected by content moderation"):
+        await video.submit(VideoRequest("waves", SCENE))
 
 
 async def test_a_submit_answer_without_a_request_id_is_invalid(
