@@ -33,7 +33,6 @@ from storage import (
     NotFound,
     QuotaExceeded,
     Scene,
-    SceneStatus,
     Storage,
     Story,
     UsageKind,
@@ -193,11 +192,12 @@ class StoryService:
         story, scene = ticket.story, ticket.scene
         async with self._settling(ticket):
             earlier = await self._told(story.id)
-            previous = next((s for s in reversed(earlier) if s.number < scene.number), None)
+            previous = next(
+                (s for s in reversed(earlier) if _told_order(s) < _told_order(scene)), None
+            )
             drawn, png = await self._draw(ticket, story, scene, previous)
             await self._drop_video(scene.id)  # the old picture's video, if any, is gone
-            number = _number(drawn, earlier)
-            return self._card(story, drawn, number, ticket.resolved.notice, png=png)
+            return self._card(story, drawn, ticket.resolved.notice, png=png)
 
     async def _next_scene(self, ticket: Ticket, story: Story, direction: str | None) -> SceneCard:
         earlier = await self._told(story.id)
@@ -213,8 +213,9 @@ class StoryService:
         )
         drawn, png = await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
         badge, detail = await self._queue_video_if_due(ticket.actor, story, drawn)
-        notice = ticket.resolved.notice
-        return self._card(story, drawn, len(earlier) + 1, notice, badge, detail, png=png)
+        # The number the database gave the drawn scene, not one counted before the insert: two
+        # scenes of one story made at the same instant each show their own (SPEC §10).
+        return self._card(story, drawn, ticket.resolved.notice, badge, detail, png=png)
 
     async def _draw(
         self, ticket: Ticket, story: Story, scene: Scene, previous: Scene | None
@@ -281,8 +282,7 @@ class StoryService:
             if job.state is JobState.DONE:
                 raise Refusal("This scene is already animated.")
         await self._queue_video(actor, story, scene)
-        number = _number(scene, await self._told(story.id))
-        return self._card(story, scene, number, None, VideoBadge.PENDING)
+        return self._card(story, scene, None, VideoBadge.PENDING)
 
     async def _queue_video_if_due(
         self, actor: Actor, story: Story, scene: Scene
@@ -340,14 +340,12 @@ class StoryService:
         badge, detail = None, None
         if job is not None and job.image_version == scene.image_version:
             badge, detail = _job_badge(job)
-        number = _number(scene, await self._told(story.id))
-        return self._card(story, scene, number, notice, badge, detail)
+        return self._card(story, scene, notice, badge, detail)
 
     def _card(
         self,
         story: Story,
         scene: Scene,
-        number: int,
         notice: str | None,
         badge: VideoBadge | None = None,
         detail: str | None = None,
@@ -361,7 +359,7 @@ class StoryService:
         return SceneCard(
             scene_id=scene.id,
             story_title=story.title,
-            number=number,
+            number=scene.told_number or 0,  # every scene a card shows has been drawn
             text=scene.text,
             model_display=shown,
             notice=notice,
@@ -373,10 +371,10 @@ class StoryService:
 
     async def _told(self, story_id: int) -> list[Scene]:
         """The scenes members have seen, in order. A new scene whose drawing failed was never
-        shown: it keeps its row (and failure reason) but neither a scene number nor a place in
+        shown: it keeps its row (and failure reason) but neither a told number nor a place in
         the writer's context."""
         scenes = await self.storage.scenes.list_for_story(story_id)
-        return [s for s in scenes if s.status is SceneStatus.READY or s.message_id is not None]
+        return sorted((s for s in scenes if s.told_number is not None), key=_told_order)
 
     async def _scene(self, scene_id: int) -> Scene:
         scene = await self.storage.scenes.get(scene_id)
@@ -408,9 +406,8 @@ def _title(premise: str) -> str:
     return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1].rstrip() + "…"
 
 
-def _number(scene: Scene, told: Sequence[Scene]) -> int:
-    """The number members see: failed scenes before it are not counted."""
-    return 1 + sum(1 for s in told if s.number < scene.number)
+def _told_order(scene: Scene) -> int:
+    return scene.told_number or 0
 
 
 def _job_badge(job: VideoJob) -> tuple[VideoBadge, str | None]:

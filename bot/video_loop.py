@@ -45,6 +45,12 @@ class VideoLoop:
         self._gate = asyncio.Semaphore(CONCURRENCY)
         self._tick_at = utc_now()
         self.task = tasks.loop(seconds=poll)(self.tick)
+        self.task.before_loop(self._until_ready)
+
+    async def _until_ready(self) -> None:
+        """Every guild's upload limit (by boost level) is known only once the gateway is ready;
+        a video judged before that could be called too large for a boosted server."""
+        await self.bot.wait_until_ready()
 
     def start(self) -> None:
         self.task.start()

@@ -138,7 +138,24 @@ VIDEO_JOBS = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (CORE, USAGE_OUTCOME, VIDEO_JOBS)
+# The number members see ("Scene 3") is stored, assigned when a scene is first drawn: two scenes
+# of one story made at the same instant get their own numbers, and a scene whose drawing failed
+# (never shown) takes none. Existing told scenes (drawn, or posted) are numbered in order.
+TOLD_NUMBERS = Migration(
+    4,
+    "scenes.told_number: the scene number members see, gap-free over told scenes",
+    (
+        "ALTER TABLE scenes ADD COLUMN told_number INTEGER CHECK (told_number >= 1)",
+        """UPDATE scenes SET told_number = (
+                SELECT COUNT(*) FROM scenes AS earlier
+                WHERE earlier.story_id = scenes.story_id AND earlier.number <= scenes.number
+                    AND (earlier.status = 'ready' OR earlier.message_id IS NOT NULL))
+            WHERE status = 'ready' OR message_id IS NOT NULL""",
+        "CREATE UNIQUE INDEX scenes_told_number ON scenes (story_id, told_number)",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (CORE, USAGE_OUTCOME, VIDEO_JOBS, TOLD_NUMBERS)
 LATEST_VERSION: Final = MIGRATIONS[-1].version
 
 

@@ -21,7 +21,10 @@ class SceneStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Scene:
-    """One scene; `image_version` counts the images drawn for it (0 = none yet)."""
+    """One scene; `image_version` counts the images drawn for it (0 = none yet).
+
+    `number` orders every row of the story, failed ones included; `told_number` is the number
+    members see, given when the scene is first drawn (None until then)."""
 
     id: int
     story_id: int
@@ -35,6 +38,7 @@ class Scene:
     channel_id: int
     message_id: int | None
     created_at: datetime
+    told_number: int | None = None
 
 
 def _scene(row: Row) -> Scene:
@@ -51,6 +55,7 @@ def _scene(row: Row) -> Scene:
         channel_id=row["channel_id"],
         message_id=row["message_id"],
         created_at=from_db_time(row["created_at"]),
+        told_number=row["told_number"],
     )
 
 
@@ -61,6 +66,16 @@ _INSERT = """INSERT INTO scenes (story_id, number, text, model_key, direction, c
         :created_at
     FROM scenes WHERE story_id = :story_id
     RETURNING *"""
+
+
+# Like _INSERT, one statement reads the story's highest told number and takes the next, so two
+# scenes drawn at the same instant cannot share one (the unique index guards it as well).
+_RECORD_IMAGE = """UPDATE scenes SET status = 'ready', failure_reason = NULL,
+        image_version = image_version + 1, model_key = ?,
+        told_number = COALESCE(told_number, (
+            SELECT COALESCE(MAX(told.told_number), 0) + 1 FROM scenes AS told
+            WHERE told.story_id = scenes.story_id))
+    WHERE id = ? RETURNING *"""
 
 
 class SceneRepository:
@@ -109,13 +124,9 @@ class SceneRepository:
         return [_scene(row) for row in rows]
 
     async def record_image(self, scene_id: int, model_key: str) -> Scene:
-        """A new image was stored for the scene: ready, next image version, model used."""
-        return await self._update(
-            """UPDATE scenes SET status = 'ready', failure_reason = NULL,
-                image_version = image_version + 1, model_key = ? WHERE id = ? RETURNING *""",
-            (model_key, scene_id),
-            scene_id,
-        )
+        """A new image was stored for the scene: ready, next image version, model used; the
+        first one also gives the scene its told number."""
+        return await self._update(_RECORD_IMAGE, (model_key, scene_id), scene_id)
 
     async def mark_failed(self, scene_id: int, reason: str) -> Scene:
         """The latest generation for the scene failed; keep why."""

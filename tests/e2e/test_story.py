@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -412,3 +413,27 @@ async def test_continue_after_a_start_that_failed_does_not_continue_an_unseen_st
     assert "/story start" in await refusal_text(ix)
     assert provider_calls(harness) == calls
     assert no_public_messages(harness)
+
+
+async def test_two_continues_at_the_same_instant_each_show_the_number_stored(
+    harness: Harness,
+) -> None:
+    """A member who sends /story continue twice at once gets Scene 2 and Scene 3 (not two
+    Scene 2s); the next is Scene 4, and a scene whose drawing failed takes no number."""
+    await harness.start()
+    await start_story(harness)
+    harness.openai.latency = 0.2  # both continues are in flight together
+    first, second = await asyncio.gather(
+        harness.discord.slash("story", "continue", options={"direction": "left"}),
+        harness.discord.slash("story", "continue", options={"direction": "right"}),
+    )
+    both = [await first.wait_for_final(), await second.wait_for_final()]
+    assert sorted(m.embeds[0]["author"]["name"] for m in both if m) == ["Scene 2", "Scene 3"]
+    harness.openai.latency = 0.0
+    harness.openai.refuse(EDITS)
+    failed = await harness.discord.slash("story", "continue")
+    assert "declined" in await error_after_deferral(harness, failed)
+    ix = await harness.discord.slash("story", "continue")
+    message = await ix.wait_for_final()
+    assert message is not None
+    assert message.embeds[0]["author"]["name"] == "Scene 4"

@@ -74,6 +74,16 @@ async def _settled_job(harness: Harness, scene_id: int = 1) -> VideoJob:
     )
 
 
+async def _pending_video(harness: Harness) -> StoredMessage:
+    """A new story whose scene is animated; its job is submitted and pending until the test
+    sets `harness.xai.polls_until_done` low again."""
+    harness.xai.polls_until_done = 1_000_000
+    scene = await start_story(harness)
+    await _animate(harness, scene)
+    await _until_submitted(harness)
+    return scene
+
+
 async def test_animate_attaches_the_mp4_to_the_same_message_next_to_the_picture(
     harness: Harness,
 ) -> None:
@@ -112,10 +122,7 @@ async def test_animate_again_while_pending_or_done_is_refused_and_submits_nothin
     harness: Harness,
 ) -> None:
     await harness.start()
-    harness.xai.polls_until_done = 1_000_000  # pending until the test lets it finish
-    scene = await start_story(harness)
-    await _animate(harness, scene)
-    await _until_submitted(harness)
+    scene = await _pending_video(harness)
     again = await harness.discord.click(scene, custom_id(scene, "animate"))
     assert "already being animated" in await refusal_text(again)
     harness.xai.polls_until_done = 1
@@ -206,6 +213,26 @@ async def test_an_mp4_over_the_upload_limit_is_kept_on_disk_and_the_message_says
     assert (await usage_field(harness, VIDEOS_USED)).startswith("1 of")
 
 
+async def test_a_boosted_servers_20_mib_video_finished_at_start_up_is_attached(
+    harness: Harness,
+) -> None:
+    """The loop waits for the gateway to be ready, so the guild's 50 MiB limit (boost tier 2)
+    is known before a video that finished while the bot was down is judged."""
+    harness.discord.set_boost_tier(harness.discord.guild, 2)
+    await harness.start()
+    scene = await _pending_video(harness)
+    await harness.stop()
+    (request_id,) = harness.xai.jobs
+    harness.xai.jobs[request_id].outcome = VideoOutcome.oversize(20 << 20)  # 10-50 MiB
+    harness.xai.polls_until_done = 0
+    harness.discord.gateway.ready_delay = 0.5  # READY comes late, as from a busy Discord
+    await harness.start()
+    await _until_video(harness, scene)
+    assert scene.filenames == ["scene.png", "scene.mp4"]
+    assert len(scene.attachments[1].data) == 20 << 20
+    assert "too large" not in _video_field(scene)
+
+
 async def test_discord_errors_on_the_edit_are_retried_until_the_video_is_attached(
     harness: Harness,
 ) -> None:
@@ -249,10 +276,7 @@ async def test_a_restart_while_a_video_is_pending_carries_on_without_a_second_su
     harness: Harness,
 ) -> None:
     await harness.start()
-    harness.xai.polls_until_done = 1_000_000
-    scene = await start_story(harness)
-    await _animate(harness, scene)
-    await _until_submitted(harness)
+    scene = await _pending_video(harness)
     await harness.restart()
     harness.xai.polls_until_done = 1
     await _until_video(harness, scene)
@@ -266,10 +290,7 @@ async def test_a_video_pending_across_a_restart_still_counts_against_the_quota(
     harness: Harness,
 ) -> None:
     await harness.start()
-    harness.xai.polls_until_done = 1_000_000
-    scene = await start_story(harness)
-    await _animate(harness, scene)
-    await _until_submitted(harness)
+    scene = await _pending_video(harness)
     await harness.restart()
     assert (await usage_field(harness, VIDEOS_USED)).startswith("1 of"), (
         "the pending video holds its slot"

@@ -41,6 +41,12 @@ SEED_AT_VERSION: dict[int, list[str]] = {
             '2026-05-01T11:00:00.000000Z', '2026-05-01T11:00:00.000000Z',
             '2026-05-01T11:00:05.000000Z')""",
     ],
+    4: [
+        "UPDATE scenes SET told_number = 1 WHERE id = 70",  # as version 4 numbers a drawn scene
+        """INSERT INTO scenes (id, story_id, number, text, model_key, status, channel_id,
+            created_at) VALUES (71, 7, 2, 'Never drawn', 'gemini', 'failed', 2002,
+            '2026-05-01T11:10:00.000000Z')""",
+    ],
 }
 
 
@@ -102,7 +108,10 @@ async def test_rows_written_at_an_earlier_version_survive_migration(
         story = await storage.stories.get(7)
         assert story is not None
         assert (story.premise, story.video_mode) == ("a fox", True)
-        assert [s.number for s in await storage.scenes.list_for_story(7)] == [1]
+        scenes = await storage.scenes.list_for_story(7)
+        assert [s.number for s in scenes][:1] == [1]
+        assert scenes[0].told_number == 1, "a drawn scene keeps the number members saw"
+        assert all(s.told_number is None for s in scenes[1:]), "a failed scene takes none"
         assert [r.file_name for r in await storage.stories.references(7)] == ["0.png"]
         assert (await storage.guilds.get(1001)).tier == "premium"
         assert await storage.meta.get("command_tree_hash") == "abc123"

@@ -132,3 +132,17 @@ async def test_deleting_a_story_removes_its_rows_and_files(storage: Storage) -> 
 async def test_deleting_a_missing_story_raises_not_found(storage: Storage) -> None:
     with pytest.raises(NotFound):
         await storage.delete_story(404)
+
+
+async def test_told_numbers_are_given_in_drawing_order_gap_free_and_kept(storage: Storage) -> None:
+    """The number members see is stored when a scene is first drawn: a scene whose drawing
+    failed takes none, scenes drawn at the same instant take their own, a redraw keeps it."""
+    story = await new_story(storage)
+    first, failed, *racing = [await new_scene(storage, story) for _ in range(5)]
+    assert first.told_number is None
+    assert (await storage.scenes.record_image(first.id, "gemini")).told_number == 1
+    await storage.scenes.mark_failed(failed.id, "declined")
+    drawn = await asyncio.gather(*(storage.scenes.record_image(s.id, "gemini") for s in racing))
+    assert sorted(s.told_number for s in drawn) == [2, 3, 4]
+    assert (await storage.scenes.record_image(first.id, "gemini")).told_number == 1
+    assert (await storage.scenes.get(failed.id)).told_number is None  # type: ignore[union-attr]

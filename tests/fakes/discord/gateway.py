@@ -70,6 +70,7 @@ class Gateway:
         self.live: set[Connection] = set()
         self.connections = self.identifies = self.resumes = self.heartbeats = 0
         self.connection_paths: list[str] = []
+        self.ready_delay = 0.0  # seconds between IDENTIFY and READY (a busy Discord is slow)
 
     @property
     def connected(self) -> bool:
@@ -137,6 +138,8 @@ class Gateway:
         self.sessions[session.id] = session
         self.current = session
         self.identifies += 1
+        if self.ready_delay:
+            await asyncio.sleep(self.ready_delay)
         state = self.state
         ready = payloads.ready(
             bot=state.bot,

@@ -27,6 +27,8 @@ MANAGER_PERMISSIONS = MEMBER_PERMISSIONS | MANAGE_GUILD
 BOT_PERMISSIONS = MEMBER_PERMISSIONS | 1 << 13  # + MANAGE_MESSAGES
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # 10 MiB, a guild without boosts
+# Per-file upload limit by boost tier (discord.py's `Guild._PREMIUM_GUILD_LIMITS`).
+BOOST_UPLOAD_LIMITS = {0: DEFAULT_UPLOAD_LIMIT, 1: DEFAULT_UPLOAD_LIMIT, 2: 50 << 20, 3: 100 << 20}
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -78,6 +80,7 @@ class Guild:
     upload_limit: int = DEFAULT_UPLOAD_LIMIT
     bot_permissions: int = BOT_PERMISSIONS
     locale: str = "en-US"
+    boost_tier: int | None = None  # None: derived from upload_limit
 
     @property
     def text_channel(self) -> Channel:
@@ -86,6 +89,8 @@ class Guild:
     @property
     def premium_tier(self) -> int:
         """The boost tier discord.py derives `Guild.filesize_limit` from."""
+        if self.boost_tier is not None:
+            return self.boost_tier
         if self.upload_limit >= 100 * 1024 * 1024:
             return 3
         return 2 if self.upload_limit >= 50 * 1024 * 1024 else 0

@@ -20,7 +20,15 @@ from aiohttp import web
 from tests.fakes.discord.actions import MemberActions
 from tests.fakes.discord.gateway import HEARTBEAT, INVALID_SESSION, RECONNECT, Gateway
 from tests.fakes.discord.http_support import API_PREFIX, Fault, recording_middleware
-from tests.fakes.discord.model import JSON, Channel, Guild, RecordedRequest, StoredMessage, User
+from tests.fakes.discord.model import (
+    BOOST_UPLOAD_LIMITS,
+    JSON,
+    Channel,
+    Guild,
+    RecordedRequest,
+    StoredMessage,
+    User,
+)
 from tests.fakes.discord.records import DEFAULT_TIMEOUT
 from tests.fakes.discord.routes_channels import ChannelRoutes
 from tests.fakes.discord.routes_interactions import InteractionRoutes
@@ -142,6 +150,12 @@ class DiscordStandin(MemberActions):
     def set_upload_limit(self, guild: Guild, limit: int) -> None:
         """Per-file upload limit; also what `attachment_size_limit` and the boost tier say."""
         guild.upload_limit = limit
+
+    def set_boost_tier(self, guild: Guild, tier: int) -> None:
+        """Server boost level 0-3: `premium_tier` in GUILD_CREATE and the upload limit it brings
+        (10, 10, 50 or 100 MiB)."""
+        guild.boost_tier = tier
+        guild.upload_limit = BOOST_UPLOAD_LIMITS[tier]
 
     # --- what the bot did --------------------------------------------------------------------
 
