@@ -23,7 +23,7 @@ from tests.fakes.xai_api import XAIStandin
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE_LATENCY = 1.0  # seconds every image request waits at the stand-in (the issue's 1 s)
-MODEL = "gpt-image-1-mini"
+MODEL = "gpt-image-2"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 # Quotas high enough that no benchmark is refused; otherwise the premium tier of SPEC §7.
 TIERS = """[tiers.premium]

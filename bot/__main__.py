@@ -9,11 +9,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot.check import report
+from bot.lineup import Lineup
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.tiers import TierTable, load_tiers
 from providers.config_file import ConfigFileError
-from providers.registry import Catalog, load_catalog
+from providers.models_file import load_catalog
+from providers.registry import Catalog, Clock, utc_now
 
 SETUP_HINT = "DISCORD_TOKEN is not set: copy .env.example to .env and put your bot token in it."
 
@@ -22,10 +24,13 @@ class ConfigError(Exception):
     """Configuration that cannot run; the message is one line for the operator."""
 
 
-def load_configuration() -> tuple[Settings, Catalog, TierTable]:
+def load_configuration(clock: Clock = utc_now) -> tuple[Settings, Catalog, TierTable]:
+    """Settings, catalog and tiers, or one ConfigError line; a retired model without a live
+    successor stops here (start-up and `check` alike), by the date of `clock`."""
     try:
         settings = Settings()
-        catalog = load_catalog(settings.models_file)
+        catalog = load_catalog(settings.models_file, clock)
+        catalog.validate_today()
         tiers = TierTable(load_tiers(settings.tiers_file, catalog), settings.default_tier)
     except ValidationError as exc:
         problems = "; ".join(
@@ -55,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings, catalog, tiers = load_configuration()
         if args.command == "check":
-            print("\n".join(report(settings, catalog, tiers)))
+            lineup = Lineup(catalog, settings.keyed_providers())
+            print("\n".join(report(settings, lineup, tiers)))
             return 0 if settings.discord_token else 1
     except (ConfigError, PermissionError) as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)

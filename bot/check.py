@@ -3,24 +3,57 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
+from bot.lineup import Lineup
 from bot.settings import Settings
 from bot.tiers import Tier, TierTable
-from providers.registry import VIDEO_MODEL, Catalog, ModelSpec, Provider
+from providers.registry import VIDEO_MODEL, ModelSpec, NoLiveModel, Provider, Status
 from storage.pg import redact
 from storage.store import DB_FILE_NAME
 
+WARN_AHEAD = timedelta(days=30)  # shutdowns this close that a tier relies on are warned of
 
-def model_state(spec: ModelSpec, settings: Settings, catalog: Catalog, tiers: TierTable) -> str:
-    if not spec.offered:
-        return f"retired, drawn with {catalog.resolve(spec.key).spec.display}"
-    if spec.provider not in settings.keyed_providers():
-        return f"missing key ({spec.key_variable})"
-    allowed = [tier.name for tier in tiers.tiers.values() if tier.allows(spec)]
-    if not allowed:
-        return "not in any tier"
-    return f"available (tiers: {', '.join(allowed)})"
+
+def model_state(spec: ModelSpec, lineup: Lineup, tiers: TierTable) -> str:
+    """available / missing key / not in any tier / deprecated (date) / retired (→ successor)."""
+    catalog = lineup.catalog
+    status = catalog.status(spec)
+    if status is Status.RETIRED:
+        when = f" on {spec.shutdown}" if spec.shutdown and spec.status is None else ""
+        try:
+            successor = catalog.successor_of(spec)
+        except NoLiveModel:
+            return f"retired{when}, no live successor"
+        return f"retired{when} → {successor.key} ({successor.display})"
+    lifecycle = ""
+    if status is Status.DEPRECATED:
+        when = f"shutdown {spec.shutdown} → {spec.successor}" if spec.shutdown else "no date"
+        lifecycle = f"deprecated ({when}); "
+    if spec.provider not in lineup.keyed:
+        return f"{lifecycle}missing key ({spec.key_variable})"
+    drawn_on = [tier.name for tier in tiers.tiers.values() if lineup.usable(spec, tier)]
+    if not drawn_on:
+        return f"{lifecycle}not in any tier"
+    return f"{lifecycle}available (tiers: {', '.join(drawn_on)})"
+
+
+def shutdown_warnings(lineup: Lineup, tiers: TierTable) -> list[str]:
+    """Every shutdown within WARN_AHEAD of a model some tier draws with now."""
+    today = lineup.catalog.today()
+    lines = []
+    for spec in lineup.catalog.all:
+        if spec.shutdown is None or lineup.catalog.status(spec) is not Status.DEPRECATED:
+            continue
+        days = (spec.shutdown - today).days
+        relying = [tier.name for tier in tiers.tiers.values() if lineup.usable(spec, tier)]
+        if days * timedelta(days=1) <= WARN_AHEAD and relying:
+            lines.append(
+                f"Warning: {spec.key} retires on {spec.shutdown} (in {days} days) and tier(s) "
+                f"{', '.join(relying)} still draw with it; from then on {spec.successor} stands in."
+            )
+    return lines
 
 
 def _data_dir_state(path: Path) -> str:
@@ -37,28 +70,39 @@ def _storage_line(settings: Settings) -> str:
     return f"PostgreSQL at {redact(url)} (media in the database)"
 
 
-def _tier_line(tier: Tier, default: str) -> str:
-    models = "all" if tier.models is None else ", ".join(sorted(tier.models))
+def _tier_lines(tier: Tier, default: str, lineup: Lineup) -> list[str]:
+    models = "all" if tier.models is None else ", ".join(tier.models)
     mark = " (default)" if tier.name == default else ""
-    return (
-        f"  {tier.name}{mark}: models {models}; video {'yes' if tier.video else 'no'}; "
+    lines = [
+        f"  {tier.name}{mark}: models {models}; quality {tier.image_quality}; "
+        f"video {'yes' if tier.video else 'no'}; "
         f"scenes/day {tier.scenes_per_day} (member {tier.member_scenes_per_day}); "
         f"videos/day {tier.videos_per_day}; references {tier.max_references}"
-    )
+    ]
+    if not any(lineup.drawable(spec) for spec in lineup.named(tier)):
+        spare = lineup.fallback(tier)
+        lines.append(
+            f"    none of its models can draw (no key set); falls back to {spare.key}, "
+            "the cheapest model with a key"
+            if spare is not None
+            else "    none of its models can draw, and no model has a key: nothing to draw with"
+        )
+    return lines
 
 
-def report(settings: Settings, catalog: Catalog, tiers: TierTable) -> list[str]:
+def report(settings: Settings, lineup: Lineup, tiers: TierTable) -> list[str]:
     """The lines `check` prints; no secret ever appears, only whether it is set."""
-    keyed = settings.keyed_providers()
+    catalog = lineup.catalog
+    keyed = lineup.keyed
     width = max(len(spec.key) for spec in catalog.all)
     lines = [
         f"DISCORD_TOKEN: {'set' if settings.discord_token else 'missing (required to run)'}",
         f"Data dir: {settings.data_dir.resolve()} ({_data_dir_state(settings.data_dir.resolve())})",
         f"Storage: {_storage_line(settings)}",
-        "Image models:",
+        f"Image models (as of {catalog.today()} UTC):",
     ]
     for spec in catalog.all:
-        state = model_state(spec, settings, catalog, tiers)
+        state = model_state(spec, lineup, tiers)
         lines.append(f"  {spec.key:<{width}}  {spec.display} ({spec.provider.display}): {state}")
     video = "available" if VIDEO_MODEL.provider in keyed else "missing key (XAI_API_KEY)"
     lines += ["Video model:", f"  {VIDEO_MODEL.key} (xAI): {video}", "Text model:"]
@@ -70,5 +114,6 @@ def report(settings: Settings, catalog: Catalog, tiers: TierTable) -> list[str]:
             "scene text is the member's premise or direction"
         )
     lines.append("Tiers:")
-    lines += [_tier_line(tier, tiers.default) for tier in tiers.tiers.values()]
-    return lines
+    for tier in tiers.tiers.values():
+        lines += _tier_lines(tier, tiers.default, lineup)
+    return lines + shutdown_warnings(lineup, tiers)

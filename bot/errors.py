@@ -10,6 +10,7 @@ from providers.errors import (
     InvalidRequest,
     InvalidResponse,
     Misconfigured,
+    ModelGone,
     ProviderError,
     ProviderTimeout,
     RateLimited,
@@ -40,6 +41,8 @@ def provider_text(exc: ProviderError) -> str:
         return f"{who} is busy or unreachable right now, try again in a minute."
     if isinstance(exc, ProviderTimeout):
         return f"{who} took too long to answer, try again."
+    if isinstance(exc, ModelGone):
+        return unavailable_text(exc.model_display, exc.provider)
     if isinstance(exc, Misconfigured):
         return "That model is unavailable on this bot right now. Pick another one with `/models`."
     if isinstance(exc, TooLarge):
@@ -49,6 +52,12 @@ def provider_text(exc: ProviderError) -> str:
     if isinstance(exc, InvalidRequest):
         return f"{who} rejected the request ({exc.reason})."
     return f"{who} failed ({exc.reason})."
+
+
+def unavailable_text(model: str, provider: str) -> str:
+    """A model its provider denies (SPEC §4): said the same whether it just failed or is
+    withdrawn for the hour."""
+    return f"{model} is not available from {provider} right now; pick another model."
 
 
 def member_text(exc: BaseException) -> str:

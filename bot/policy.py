@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.errors import Refusal
+from bot.errors import Refusal, unavailable_text
+from bot.lineup import Lineup
 from bot.tiers import Tier, TierTable
 from providers.registry import Catalog, ModelSpec, Provider, Resolved
 from storage import GuildSettings, Storage
@@ -28,7 +29,7 @@ class UploadInfo:
     size: int
 
 
-class Policy:
+class Policy(Lineup):
     """Tier and model rules over a write-through cache of guild settings."""
 
     def __init__(
@@ -39,9 +40,8 @@ class Policy:
         storage: Storage,
         owner_ids: frozenset[int],
     ) -> None:
-        self.catalog = catalog
+        super().__init__(catalog, keyed)
         self.tiers = tiers
-        self.keyed = keyed
         self.owner_ids = owner_ids
         self._storage = storage
         self._guilds: dict[int, GuildSettings] = {}
@@ -65,15 +65,8 @@ class Policy:
     async def tier(self, guild_id: int) -> Tier:
         return self.tiers.get((await self.guild(guild_id)).tier)
 
-    def usable(self, spec: ModelSpec, tier: Tier) -> bool:
-        return tier.allows(spec) and spec.provider in self.keyed
-
     async def allowed(self, guild_id: int) -> list[ModelSpec]:
-        tier = await self.tier(guild_id)
-        return sorted(
-            (spec for spec in self.catalog.offered() if self.usable(spec, tier)),
-            key=lambda spec: (spec.cost_usd, spec.display),
-        )
+        return self.models_of(await self.tier(guild_id))
 
     async def autocomplete(self, guild_id: int, typed: str) -> list[ModelSpec]:
         needle = typed.strip().lower()
@@ -85,27 +78,31 @@ class Policy:
 
     async def choose(self, guild_id: int, typed: str | None, fallback: str | None) -> Resolved:
         """The model to draw with: what the member typed, else the story's or guild's default,
-        else the cheapest allowed. A retired choice resolves to its successor."""
+        else the tier's first. A retired choice is drawn by its successor, or by the tier's first
+        model when the tier cannot draw with the successor; the notice says so."""
         tier = await self.tier(guild_id)
         if typed:
             return await self._typed(guild_id, typed.strip(), tier)
         for key in (fallback, (await self.guild(guild_id)).default_model):
-            if key and key in self.catalog:
-                resolved = self.catalog.resolve(key)
-                if self.usable(resolved.spec, tier):
-                    return resolved
-        allowed = await self.allowed(guild_id)
+            resolved = self.for_tier(key, tier) if key else None
+            if resolved is not None:
+                return resolved
+        allowed = self.models_of(tier)
         if not allowed:
             raise Refusal("No image model is available on this server right now.")
         return Resolved(allowed[0])
 
     async def _typed(self, guild_id: int, typed: str, tier: Tier) -> Resolved:
-        resolved = self.catalog.resolve(typed) if typed in self.catalog else None
-        if resolved is not None and self.usable(resolved.spec, tier):
+        resolved = self.for_tier(typed, tier)
+        if resolved is not None:
             return resolved
-        if resolved is not None and tier.allows(resolved.spec):
-            raise Refusal(f"{resolved.spec.display} is unavailable on this bot.")
-        names = ", ".join(f"`{s.key}`" for s in await self.allowed(guild_id)) or "none"
+        spec = self.catalog.get(typed) if typed in self.catalog else None
+        if spec is not None and tier.names(spec) and self.catalog.live(spec):
+            if self.withdrawn(spec):
+                raise Refusal(unavailable_text(spec.display, spec.provider.display))
+            if spec.provider not in self.keyed:
+                raise Refusal(f"{spec.display} is unavailable on this bot.")
+        names = ", ".join(f"`{s.key}`" for s in self.models_of(tier)) or "none"
         raise Refusal(f"`{typed[:60]}` is not a model this server may use. Allowed: {names}.")
 
     def check_uploads(self, uploads: Sequence[UploadInfo], tier: Tier, spec: ModelSpec) -> None:

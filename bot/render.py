@@ -53,15 +53,19 @@ def scene_view(scene_id: int) -> discord.ui.View:
     return view
 
 
-def model_line(spec: ModelSpec) -> str:
+def model_line(spec: ModelSpec, tier: Tier, shutdown: str | None) -> str:
     refs = f"up to {spec.max_references} reference photos" if spec.max_references else "no photos"
-    return (
-        f"**{spec.display}** (`{spec.key}`) · {spec.provider.display} · {refs} · {spec.cost_hint}"
+    line = (
+        f"**{spec.display}** (`{spec.key}`) · {spec.provider.display} · {refs} · "
+        f"{spec.cost_hint(tier.image_quality)}"
     )
+    return f"{line} · {shutdown}" if shutdown else line
 
 
-def choice_name(spec: ModelSpec) -> str:
-    return f"{spec.display} · {spec.provider.display} · {spec.cost_hint}"[:100]
+def choice_name(spec: ModelSpec, tier: Tier, shutdown: str | None) -> str:
+    """'GPT Image 1.5 · OpenAI · $$ · retires 1 Dec' (the date only while deprecated)."""
+    name = f"{spec.display} · {spec.provider.display} · {spec.cost_hint(tier.image_quality)}"
+    return (f"{name} · {shutdown}" if shutdown else name)[:100]
 
 
 def usage_embed(summary: UsageSummary, tier: Tier, member_scenes: int) -> discord.Embed:
@@ -86,7 +90,7 @@ def settings_embed(settings: GuildSettings, tier: Tier, catalog: Catalog) -> dis
     default = catalog.get(key).display if key is not None and key in catalog else None
     embed = discord.Embed(title="Server settings", colour=EMBED_COLOUR)
     embed.add_field(name="Tier", value=tier.name)
-    embed.add_field(name="Default model", value=default or "the cheapest allowed")
+    embed.add_field(name="Default model", value=default or "the tier's first")
     embed.add_field(name="Animate new stories", value="yes" if settings.video_default else "no")
     embed.add_field(
         name="Quotas per day",

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from bot.errors import Refusal, quota_text
+from bot.errors import Refusal, quota_text, unavailable_text
 from bot.policy import Policy, UploadInfo
 from providers.base import (
     DEFAULT_VIDEO_SECONDS,
@@ -24,9 +24,9 @@ from providers.base import (
     SceneContext,
     SceneWriter,
 )
-from providers.errors import ProviderError
+from providers.errors import ModelGone, ProviderError
 from providers.images import BadImage, prepare_reference
-from providers.registry import VIDEO_MODEL, Provider, Resolved
+from providers.registry import VIDEO_MODEL, ModelSpec, Provider, Resolved
 from storage import (
     JobAlreadyActive,
     JobState,
@@ -144,10 +144,17 @@ class StoryService:
     async def check_regenerate(self, actor: Actor, scene_id: int) -> SceneTicket:
         scene = await self._scene(scene_id)
         story = await self._story_of(actor, scene)
-        resolved = self.policy.catalog.resolve(scene.model_key)
-        if not self.policy.usable(resolved.spec, await self.policy.tier(actor.guild_id)):
-            raise Refusal("The model of this scene is no longer allowed on this server.")
+        resolved = self.policy.for_tier(scene.model_key, await self.policy.tier(actor.guild_id))
+        if resolved is None:
+            raise Refusal(self._not_redrawable(scene.model_key))
         return SceneTicket(actor, resolved, await self._reserve(actor, resolved), story, scene)
+
+    def _not_redrawable(self, model_key: str) -> str:
+        catalog = self.policy.catalog
+        spec = catalog.get(model_key) if model_key in catalog else None
+        if spec is not None and self.policy.withdrawn(spec):
+            return unavailable_text(spec.display, spec.provider.display)
+        return "The model of this scene is no longer allowed on this server."
 
     async def _reserve(self, actor: Actor, resolved: Resolved) -> int:
         tier = await self.policy.tier(actor.guild_id)
@@ -156,7 +163,7 @@ class StoryService:
             member_id=actor.member_id,
             kind=UsageKind.SCENE,
             model_key=resolved.spec.key,
-            cost_usd=resolved.spec.cost_usd,
+            cost_usd=resolved.spec.cost_usd(tier.image_quality),
             guild_limit=tier.scenes_per_day,
             member_limit=tier.member_scenes_per_day,
         )
@@ -224,15 +231,32 @@ class StoryService:
         spec = ticket.resolved.spec
         references = await self._references(story, previous, spec.max_references)
         prompt = f"{story.premise}\n\nIllustrate this scene:\n{scene.text}"
+        quality = (await self.policy.tier(ticket.actor.guild_id)).image_quality
+        request = ImageRequest(prompt, references, quality if spec.takes_quality else None)
         try:
-            result = await self.images[spec.provider].generate(
-                spec, ImageRequest(prompt, references)
-            )
+            result = await self.images[spec.provider].generate(spec, request)
         except ProviderError as exc:
             await self.storage.scenes.mark_failed(scene.id, str(exc))
+            if isinstance(exc, ModelGone):
+                self._withdraw(spec, exc)
             raise
         await self.storage.media.save_image(scene.id, result.png)
         return await self.storage.scenes.record_image(scene.id, spec.key), result.png
+
+    def _withdraw(self, spec: ModelSpec, exc: ModelGone) -> None:
+        """A model that died unannounced: hidden for the hour, and the operator told once."""
+        if self.policy.withdraw(spec):
+            log.warning(
+                "%s answers that model %r (api_model %r) does not exist (%s); %s is withdrawn "
+                'for an hour. Fix its entry [models."%s"] in MODELS_FILE: set status = '
+                '"retired" and a successor, or the api_model the provider serves now.',
+                spec.provider.display,
+                spec.key,
+                spec.api_model,
+                exc.reason,
+                spec.display,
+                spec.key,
+            )
 
     async def _references(
         self, story: Story, previous: Scene | None, limit: int

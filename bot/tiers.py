@@ -10,35 +10,38 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from providers.config_file import ConfigFileError, line_of, load_toml, validate
-from providers.registry import Catalog, ModelSpec
+from providers.registry import Catalog, ModelSpec, Quality
 
 
 @dataclass(frozen=True, slots=True)
 class Tier:
     name: str
-    models: frozenset[str] | None  # None means "all": every offered model of the catalog
+    models: tuple[str, ...] | None  # in order of preference; None means "all" live models
     video: bool
     scenes_per_day: int
     member_scenes_per_day: int
     videos_per_day: int
     max_references: int
+    image_quality: Quality = Quality.MEDIUM
 
-    def allows(self, spec: ModelSpec) -> bool:
-        return spec.offered and (self.models is None or spec.key in self.models)
+    def names(self, spec: ModelSpec) -> bool:
+        """Whether the tier lists the model (any model, for "all"); liveness is not its say."""
+        return self.models is None or spec.key in self.models
 
 
-_STANDARD_MODELS = frozenset({"gpt-image-1-mini", "grok-imagine", "gemini"})  # all but 1.5 and 2
 BUILT_IN_TIERS: tuple[Tier, ...] = (
-    Tier("free", frozenset({"gpt-image-1-mini"}), False, 25, 10, 0, 1),
-    Tier("standard", _STANDARD_MODELS, True, 200, 40, 20, 3),
-    Tier("premium", None, True, 1000, 200, 100, 5),
-)
+    Tier("free", ("gpt-image-2", "grok-imagine"), False, 25, 10, 0, 1, Quality.LOW),
+    Tier("standard", ("gpt-image-2", "grok-imagine", "gemini"), True, 200, 40, 20, 3,
+         Quality.MEDIUM),
+    Tier("premium", None, True, 1000, 200, 100, 5, Quality.HIGH),
+)  # fmt: skip
 
 
 class _TierEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     models: list[str] | Literal["all"]
+    image_quality: Literal["low", "medium", "high"] = "medium"
     video: bool
     scenes_per_day: int = Field(ge=0)
     member_scenes_per_day: int = Field(ge=0)
@@ -59,9 +62,6 @@ class TierTable:
         """The named tier; a guild nobody configured, or a tier since removed, gets the default."""
         return self.tiers.get(name or self.default) or self.tiers[self.default]
 
-    def in_any_tier(self, spec: ModelSpec) -> bool:
-        return any(tier.allows(spec) for tier in self.tiers.values())
-
 
 def load_tiers(tiers_file: Path | None, catalog: Catalog) -> tuple[Tier, ...]:
     """Built-in tiers, or the TIERS_FILE that names every tier in full."""
@@ -79,7 +79,7 @@ def load_tiers(tiers_file: Path | None, catalog: Catalog) -> tuple[Tier, ...]:
             if unknown:
                 line = line_of(text, f"tiers.{name}", "models")
                 raise ConfigFileError(tiers_file, line, f"unknown model(s): {', '.join(unknown)}")
-        models = None if entry.models == "all" else frozenset(entry.models)
+        models = None if entry.models == "all" else tuple(dict.fromkeys(entry.models))
         tiers.append(
             Tier(
                 name,
@@ -89,6 +89,7 @@ def load_tiers(tiers_file: Path | None, catalog: Catalog) -> tuple[Tier, ...]:
                 entry.member_scenes_per_day,
                 entry.videos_per_day,
                 entry.max_references,
+                Quality(entry.image_quality),
             )
         )
     return tuple(tiers)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from providers.registry import ModelSpec
+from providers.registry import ModelSpec, Quality
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +28,17 @@ class ImageRequest:
 
     prompt: str
     references: tuple[ReferenceImage, ...] = ()
+    quality: Quality | None = None  # the tier's image_quality, for models that take one
 
 
 @dataclass(frozen=True, slots=True)
 class ImageResult:
-    """A finished picture, always re-encoded to PNG, and the model that actually drew it."""
+    """A finished picture, always re-encoded to PNG, and the model that actually drew it.
+    `cost_usd` is the provider's own figure, when its answer carries one."""
 
     png: bytes
     model: ModelSpec
+    cost_usd: float | None = None
 
 
 class ImageProvider(Protocol):

@@ -44,5 +44,15 @@ class Misconfigured(ProviderError):
     """A key is missing or rejected, or a model is unknown to the provider."""
 
 
+class ModelGone(Misconfigured):
+    """The provider says a model the catalog holds live does not exist (an unannounced
+    shutdown): HTTP 404 model_not_found (OpenAI), NOT_FOUND (Gemini), 404 (xAI)."""
+
+    def __init__(self, provider: str, reason: str, model_key: str, model_display: str) -> None:
+        super().__init__(provider, reason)
+        self.model_key = model_key
+        self.model_display = model_display
+
+
 class TooLarge(ProviderError):
     """A download exceeded its size cap; nothing partial is kept."""

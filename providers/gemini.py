@@ -19,6 +19,7 @@ from providers.errors import (
     InvalidRequest,
     InvalidResponse,
     Misconfigured,
+    ModelGone,
     ProviderError,
     ProviderTimeout,
     RateLimited,
@@ -103,7 +104,7 @@ class GeminiImages:
                 model=spec.api_model, contents=_contents(spec, request), config=config
             )
         except errors.APIError as exc:
-            raise _from_status(exc) from exc
+            raise _from_status(exc, spec) from exc
         except _TIMEOUTS as exc:  # before _NETWORK: TimeoutError is an OSError
             raise ProviderTimeout(PROVIDER, "the request timed out") from exc
         except _NETWORK as exc:
@@ -170,7 +171,7 @@ def _declined(candidate: types.Candidate, finish: str | None) -> str:
     return f"the model answered without a picture ({finish or 'no reason given'})"
 
 
-def _from_status(exc: errors.APIError) -> ProviderError:
+def _from_status(exc: errors.APIError, spec: ModelSpec) -> ProviderError:
     """An HTTP error of the Gemini API as our error; never echoes a key."""
     code = exc.code
     message = _clip(redact(exc.message or "")) or f"HTTP {code}"
@@ -178,8 +179,8 @@ def _from_status(exc: errors.APIError) -> ProviderError:
         return RateLimited(PROVIDER, f"too many requests ({message})", _retry_delay(exc.details))
     if code in (401, 403) or "API_KEY_INVALID" in _reasons(exc.details):
         return Misconfigured(PROVIDER, f"the API key was rejected (HTTP {code} {exc.status})")
-    if code == 404:
-        return Misconfigured(PROVIDER, f"the model is unknown to the provider ({message})")
+    if code == 404:  # NOT_FOUND: the model is not (or no longer) served
+        return ModelGone(spec.provider.display, message, spec.key, spec.display)
     if code >= 500:
         return Unavailable(PROVIDER, f"the service failed ({message})")
     if code >= 400:

@@ -11,11 +11,13 @@ from providers.errors import (
     InvalidRequest,
     InvalidResponse,
     Misconfigured,
+    ModelGone,
     ProviderError,
     ProviderTimeout,
     RateLimited,
     Unavailable,
 )
+from providers.registry import ModelSpec
 
 REFUSAL_CODES = frozenset({"moderation_blocked", "content_policy_violation", "content_filter"})
 # Vendors echo (parts of) a key in some auth errors; nothing key-shaped may reach a member.
@@ -72,3 +74,17 @@ def translate(exc: openai.OpenAIError, provider: str) -> ProviderError:
     if exc.status_code >= 500:
         return Unavailable(provider, f"the service failed ({message})")
     return InvalidRequest(provider, message)
+
+
+def translate_image_call(
+    exc: openai.OpenAIError, provider: str, spec: ModelSpec, *, any_404: bool
+) -> ProviderError:
+    """`translate`, except that a 404 saying the model does not exist is ModelGone: OpenAI
+    answers `model_not_found`, xAI any 404 (`any_404`)."""
+    if (
+        isinstance(exc, openai.APIStatusError)
+        and exc.status_code == 404
+        and (any_404 or exc.code == "model_not_found")
+    ):
+        return ModelGone(spec.provider.display, _message(exc), spec.key, spec.display)
+    return translate(exc, provider)

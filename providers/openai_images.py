@@ -7,22 +7,22 @@ import base64
 import binascii
 import json
 import logging
-from typing import Final
+from typing import Final, Literal
 
 import openai
+from openai import Omit
 from openai.types import ImagesResponse
 
 from providers.base import ImageRequest, ImageResult, ReferenceImage
 from providers.errors import InvalidResponse, Misconfigured
 from providers.images import to_png
-from providers.openai_errors import translate
-from providers.registry import ModelSpec, Provider, Status
+from providers.openai_errors import translate_image_call
+from providers.registry import ModelSpec, Provider
 
 log = logging.getLogger(__name__)
 
 PROVIDER = "OpenAI"
 SIZE: Final = "1024x1024"
-QUALITY: Final = "medium"
 
 
 class OpenAIImages:
@@ -37,28 +37,28 @@ class OpenAIImages:
         references = _within_limit(spec, request.references)
         try:
             if references:
-                answer: object = await self._edit(spec, request.prompt, references)
+                answer: object = await self._edit(spec, request, references)
             else:
-                answer = await self._generate(spec, request.prompt)
+                answer = await self._generate(spec, request)
         except openai.OpenAIError as exc:
-            raise translate(exc, PROVIDER) from exc
+            raise translate_image_call(exc, PROVIDER, spec, any_404=False) from exc
         except json.JSONDecodeError as exc:  # the SDK lets a broken JSON body through as is
             raise InvalidResponse(PROVIDER, "the answer was not valid JSON") from exc
         png = await asyncio.to_thread(to_png, _picture(answer), PROVIDER)
         return ImageResult(png, spec)
 
-    async def _generate(self, spec: ModelSpec, prompt: str) -> ImagesResponse:
+    async def _generate(self, spec: ModelSpec, request: ImageRequest) -> ImagesResponse:
         return await self._client.images.generate(
             model=spec.api_model,
-            prompt=prompt,
+            prompt=request.prompt,
             n=1,
             size=SIZE,
-            quality=QUALITY,
+            quality=_quality(spec, request),
             output_format="png",
         )
 
     async def _edit(
-        self, spec: ModelSpec, prompt: str, references: tuple[ReferenceImage, ...]
+        self, spec: ModelSpec, request: ImageRequest, references: tuple[ReferenceImage, ...]
     ) -> ImagesResponse:
         # The first photo is kept most faithfully, so the caller's order (faces first) is kept.
         files = [
@@ -68,10 +68,10 @@ class OpenAIImages:
         return await self._client.images.edit(
             model=spec.api_model,
             image=files,
-            prompt=prompt,
+            prompt=request.prompt,
             n=1,
             size=SIZE,
-            quality=QUALITY,
+            quality=_quality(spec, request),
             output_format="png",
             # Only models that support it get it: mini accepts only "low", gpt-image-2 wants none.
             input_fidelity="high" if spec.input_fidelity else openai.omit,
@@ -82,8 +82,13 @@ def _check(spec: ModelSpec) -> None:
     """A guard: the services layer resolves retired models to successors before calling us."""
     if spec.provider is not Provider.OPENAI:
         raise Misconfigured(PROVIDER, f"{spec.display} is not an OpenAI model")
-    if spec.status is Status.RETIRED:
-        raise Misconfigured(PROVIDER, f"{spec.display} is retired and is never called")
+
+
+def _quality(spec: ModelSpec, request: ImageRequest) -> Literal["low", "medium", "high"] | Omit:
+    """The tier's quality for models that take one; otherwise the API's own default."""
+    if not spec.takes_quality or request.quality is None:
+        return openai.omit
+    return request.quality.value
 
 
 def _within_limit(

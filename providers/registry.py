@@ -1,16 +1,19 @@
-"""The model catalog (SPEC §4) as data: one entry per model, extended by MODELS_FILE."""
+"""The model catalog (SPEC §4) as data: one entry per model with its lifecycle, extended by
+MODELS_FILE. Whether a model is live is decided from the injected clock at each look-up, so a
+shutdown date takes effect on its morning without a release."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from enum import StrEnum
-from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+Clock = Callable[[], datetime]
 
-from providers.config_file import ConfigFileError, line_of, load_toml, validate
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Provider(StrEnum):
@@ -35,9 +38,48 @@ class Status(StrEnum):
     RETIRED = "retired"
 
 
+class Quality(StrEnum):
+    """A tier's image_quality, sent as `quality` to the models that take one."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """Estimated USD per image at each quality (one figure for models without a quality)."""
+
+    low: float
+    medium: float
+    high: float
+
+    @classmethod
+    def flat(cls, usd: float) -> Cost:
+        return cls(usd, usd, usd)
+
+    def at(self, quality: Quality) -> float:
+        return {Quality.LOW: self.low, Quality.MEDIUM: self.medium, Quality.HIGH: self.high}[
+            quality
+        ]
+
+
+DEFAULT_COST = Cost.flat(0.04)  # a MODELS_FILE entry that names no cost
+
+
+def short_date(day: date) -> str:
+    """'1 Dec', as autocomplete and /models show a shutdown."""
+    return f"{day.day} {day:%b}"
+
+
+def long_date(day: date) -> str:
+    """'1 Dec 2026', as a scene notice names the day a model was retired."""
+    return f"{day.day} {day:%b %Y}"
+
+
 @dataclass(frozen=True, slots=True)
 class ModelSpec:
-    """One image model: who serves it, what it accepts, what it costs, whether it still lives."""
+    """One image model: who serves it, what it accepts, what it costs, and when it ends."""
 
     key: str
     display: str
@@ -45,22 +87,29 @@ class ModelSpec:
     api_model: str
     max_references: int
     input_fidelity: bool  # send input_fidelity="high" with reference photos
-    status: Status = Status.ACTIVE
+    takes_quality: bool = False  # send the tier's image_quality as `quality`
+    cost: Cost = DEFAULT_COST
+    shutdown: date | None = None  # retired from this UTC day on
     successor: str | None = None
-    cost_usd: float = 0.04
+    status: Status | None = None  # an operator's override of what the dates say
 
     @property
     def key_variable(self) -> str:
         return self.provider.key_variable
 
-    @property
-    def offered(self) -> bool:
-        """Retired models are never offered nor called; deprecated ones still work."""
-        return self.status is not Status.RETIRED
+    def status_on(self, today: date) -> Status:
+        if self.status is not None:
+            return self.status
+        if self.shutdown is None:
+            return Status.ACTIVE
+        return Status.RETIRED if today >= self.shutdown else Status.DEPRECATED
 
-    @property
-    def cost_hint(self) -> str:
-        return "$" if self.cost_usd < 0.02 else "$$" if self.cost_usd < 0.06 else "$$$"
+    def cost_usd(self, quality: Quality) -> float:
+        return self.cost.at(quality)
+
+    def cost_hint(self, quality: Quality) -> str:
+        usd = self.cost_usd(quality)
+        return "$" if usd < 0.02 else "$$" if usd < 0.06 else "$$$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +129,26 @@ VIDEO_MODEL = VideoModelSpec(
     cost_usd_per_second=0.07,
 )
 
+_GPT_IMAGE_2_COST = Cost(0.006, 0.053, 0.211)
 BUILT_IN: tuple[ModelSpec, ...] = (
-    ModelSpec("gpt-image-1", "GPT Image 1", Provider.OPENAI, "gpt-image-1", 16, True,
-              Status.RETIRED, "gpt-image-1.5", 0.042),
+    ModelSpec("gpt-image-1", "GPT Image 1", Provider.OPENAI, "gpt-image-1", 16, True, True,
+              Cost(0.011, 0.042, 0.167), date(2026, 10, 23), "gpt-image-2"),
     ModelSpec("gpt-image-1-mini", "GPT Image 1 Mini", Provider.OPENAI, "gpt-image-1-mini", 16,
-              False, cost_usd=0.011),
-    ModelSpec("gpt-image-1.5", "GPT Image 1.5", Provider.OPENAI, "gpt-image-1.5", 16, True,
-              cost_usd=0.034),
-    ModelSpec("gpt-image-2", "GPT Image 2", Provider.OPENAI, "gpt-image-2", 16, False,
-              cost_usd=0.05),
+              False, True, Cost(0.005, 0.011, 0.036), date(2026, 12, 1), "gpt-image-2"),
+    ModelSpec("gpt-image-1.5", "GPT Image 1.5", Provider.OPENAI, "gpt-image-1.5", 16, True, True,
+              Cost(0.009, 0.034, 0.133), date(2026, 12, 1), "gpt-image-2"),
+    ModelSpec("gpt-image-2", "GPT Image 2", Provider.OPENAI, "gpt-image-2", 16, False, True,
+              _GPT_IMAGE_2_COST),
+    ModelSpec("gpt-image-2.6-flare", "GPT Image 2.6 Flare", Provider.OPENAI,
+              "gpt-image-2.6-flare", 16, False, True, _GPT_IMAGE_2_COST),
+    ModelSpec("gpt-image-2.6-sunburst", "GPT Image 2.6 Sunburst", Provider.OPENAI,
+              "gpt-image-2.6-sunburst", 16, False, True, _GPT_IMAGE_2_COST),
     ModelSpec("grok-imagine", "Grok Imagine", Provider.XAI, "grok-imagine-image", 3, False,
-              cost_usd=0.02),
-    ModelSpec("gemini", "Gemini", Provider.GEMINI, "gemini-2.5-flash-image", 3, False,
-              cost_usd=0.039),
+              False, Cost.flat(0.02)),
+    ModelSpec("gemini", "Gemini Flash Image", Provider.GEMINI, "gemini-3.1-flash-image", 14,
+              False, False, Cost.flat(0.067)),
+    ModelSpec("gemini-pro", "Gemini Pro Image", Provider.GEMINI, "gemini-3-pro-image", 14,
+              False, False, Cost.flat(0.134)),
 )  # fmt: skip
 
 
@@ -100,27 +156,26 @@ class UnknownModel(LookupError):
     """A model key that is not in the catalog."""
 
 
+class NoLiveModel(LookupError):
+    """A retired model whose successor chain ends in no live model."""
+
+
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """The model to call for a requested key; `retired` is set when a successor stands in."""
+    """The model to call for a requested key, and why it is not the one asked for, if so."""
 
     spec: ModelSpec
-    retired: ModelSpec | None = None
-
-    @property
-    def notice(self) -> str | None:
-        if self.retired is None:
-            return None
-        return f"{self.retired.display} is retired; drawn with {self.spec.display}"
+    notice: str | None = None
 
 
 class Catalog:
-    """Look-ups over the model table. Built once at start; immutable afterwards."""
+    """Look-ups over the model table; the table is fixed at start, its statuses are not."""
 
-    def __init__(self, specs: Iterable[ModelSpec]) -> None:
+    def __init__(self, specs: Iterable[ModelSpec], clock: Clock = utc_now) -> None:
         self._specs: dict[str, ModelSpec] = {spec.key: spec for spec in specs}
+        self.clock = clock
         for spec in self._specs.values():
-            self._follow(spec)  # a broken successor chain fails at start, not mid-story
+            self._check_chain(spec)
 
     def __contains__(self, key: object) -> bool:
         return key in self._specs
@@ -129,90 +184,74 @@ class Catalog:
     def all(self) -> tuple[ModelSpec, ...]:
         return tuple(self._specs.values())
 
+    def today(self) -> date:
+        return self.clock().astimezone(UTC).date()
+
     def get(self, key: str) -> ModelSpec:
         try:
             return self._specs[key]
         except KeyError:
             raise UnknownModel(key) from None
 
+    def status(self, spec: ModelSpec) -> Status:
+        return spec.status_on(self.today())
+
+    def live(self, spec: ModelSpec) -> bool:
+        """Offered and sent to its provider: anything not retired today."""
+        return self.status(spec) is not Status.RETIRED
+
     def offered(self) -> tuple[ModelSpec, ...]:
-        return tuple(spec for spec in self._specs.values() if spec.offered)
+        return tuple(spec for spec in self._specs.values() if self.live(spec))
 
     def resolve(self, key: str) -> Resolved:
-        """The model that draws for `key`: itself, or its successor when it is retired."""
-        spec = self.get(key)
-        final = self._follow(spec)
-        return Resolved(final, spec if final is not spec else None)
+        """The model that draws for `key`: itself, or the first live model of its successor
+        chain, with the notice the scene shows. NoLiveModel when the chain ends in none."""
+        asked = self.get(key)
+        spec = self.successor_of(asked)
+        if spec is asked:
+            return Resolved(asked)
+        return Resolved(spec, f"{retired_text(asked)}; drawn with {spec.display}")
 
-    def _follow(self, spec: ModelSpec) -> ModelSpec:
+    def successor_of(self, spec: ModelSpec) -> ModelSpec:
+        """`spec` if live, else the first live model down its successor chain."""
         seen = {spec.key}
-        while spec.status is Status.RETIRED:
+        while not self.live(spec):
             if spec.successor is None or spec.successor not in self._specs:
-                raise ValueError(f"retired model {spec.key!r} needs a known successor")
+                raise NoLiveModel(spec.key)
+            spec = self._specs[spec.successor]
+            if spec.key in seen:
+                raise NoLiveModel(spec.key)
+            seen.add(spec.key)
+        return spec
+
+    def validate_today(self) -> None:
+        """At start and in `check`: a retired entry must reach a live model."""
+        for spec in self._specs.values():
+            if not self.live(spec):
+                try:
+                    self.successor_of(spec)
+                except NoLiveModel:
+                    raise ValueError(
+                        f"model {spec.key!r} is retired and has no live successor: "
+                        f'give [models."{spec.key}"] a successor that is live'
+                    ) from None
+
+    def _check_chain(self, spec: ModelSpec) -> None:
+        """Successors must exist and never loop, whatever the date."""
+        seen = {spec.key}
+        while spec.successor is not None:
+            if spec.successor not in self._specs:
+                raise ValueError(
+                    f"model {spec.key!r} names an unknown successor {spec.successor!r}"
+                )
             spec = self._specs[spec.successor]
             if spec.key in seen:
                 raise ValueError(f"successor chain of {spec.key!r} loops")
             seen.add(spec.key)
-        return spec
 
 
-class _ModelEntry(BaseModel):
-    """One `[models."key"]` table of a MODELS_FILE; omitted fields keep the built-in value."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    display: str | None = Field(default=None, min_length=1)
-    provider: Literal["openai", "xai", "gemini"] | None = None
-    api_model: str | None = Field(default=None, min_length=1)
-    max_references: int | None = Field(default=None, ge=0, le=16)
-    input_fidelity: bool | None = None
-    status: Literal["active", "deprecated", "retired"] | None = None
-    successor: str | None = None
-    cost_usd: float | None = Field(default=None, ge=0)
-
-
-def _merge(key: str, entry: _ModelEntry, base: ModelSpec | None) -> ModelSpec:
-    fields = entry.model_dump(exclude_none=True)
-    if base is not None:
-        status = fields.pop("status", None)
-        spec = replace(base, **fields)
-        return replace(spec, status=Status(status)) if status else spec
-    missing = [name for name in ("provider", "api_model") if name not in fields]
-    if missing:
-        raise ValueError(f"a new model needs {' and '.join(missing)}")
-    return ModelSpec(
-        key=key,
-        display=fields.get("display", key),
-        provider=Provider(fields["provider"]),
-        api_model=fields["api_model"],
-        max_references=fields.get("max_references", 1),
-        input_fidelity=fields.get("input_fidelity", False),
-        status=Status(fields.get("status", "active")),
-        successor=fields.get("successor"),
-        cost_usd=fields.get("cost_usd", 0.04),
-    )
-
-
-def load_catalog(models_file: Path | None) -> Catalog:
-    """The built-in catalog, with a MODELS_FILE's entries added or overriding by key."""
-    specs: dict[str, ModelSpec] = {spec.key: spec for spec in BUILT_IN}
-    if models_file is None:
-        return Catalog(specs.values())
-    data, text = load_toml(models_file)
-    unknown = set(data) - {"models"}
-    if unknown:
-        raise ConfigFileError(models_file, None, f"unknown table(s): {', '.join(sorted(unknown))}")
-    tables = data.get("models", {})
-    if not isinstance(tables, Mapping):
-        raise ConfigFileError(models_file, None, "[models] must be a table of model tables")
-    for key, table in tables.items():
-        where = f'models."{key}"'
-        entry = validate(_ModelEntry, table, models_file, text, where)
-        try:
-            specs[key] = _merge(key, entry, specs.get(key))
-        except ValueError as exc:
-            raise ConfigFileError(models_file, line_of(text, where, None), str(exc)) from exc
-    try:
-        return Catalog(specs.values())
-    except ValueError as exc:
-        raise ConfigFileError(models_file, None, str(exc)) from exc
+def retired_text(spec: ModelSpec) -> str:
+    """'GPT Image 1 Mini was retired on 1 Dec 2026' (without a date for an operator's retire)."""
+    if spec.status is Status.RETIRED or spec.shutdown is None:
+        return f"{spec.display} was retired"
+    return f"{spec.display} was retired on {long_date(spec.shutdown)}"

@@ -93,7 +93,7 @@ class XAIImages:
             else:
                 answer = await self._draw(spec, request.prompt)
         except openai.OpenAIError as exc:
-            raise translate_xai(exc) from exc
+            raise translate_xai(exc, spec) from exc
         except ValueError as exc:  # the SDK lets a body that is not JSON through as ValueError
             raise InvalidResponse(PROVIDER, "the answer was not valid JSON") from exc
         try:

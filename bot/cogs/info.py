@@ -43,7 +43,9 @@ class InfoCog(commands.Cog):
         guild_id = interaction.guild_id or 0
         specs = await policy.allowed(guild_id)
         tier = await policy.tier(guild_id)
-        lines = [model_line(spec) for spec in specs] or ["No model is available right now."]
+        lines = [model_line(spec, tier, policy.shutdown_note(spec)) for spec in specs] or [
+            "No model is available right now."
+        ]
         embed = discord.Embed(
             title=f"Image models on the {tier.name} tier",
             description="\n".join(lines),

@@ -28,8 +28,15 @@ async def model_autocomplete(
     """The tier's keyed models matching what was typed; memory only, no network."""
     if interaction.guild_id is None:
         return []
-    specs = await interaction.client.services.policy.autocomplete(interaction.guild_id, current)
-    return [app_commands.Choice(name=choice_name(spec), value=spec.key) for spec in specs]
+    policy = interaction.client.services.policy
+    specs = await policy.autocomplete(interaction.guild_id, current)
+    tier = await policy.tier(interaction.guild_id)
+    return [
+        app_commands.Choice(
+            name=choice_name(spec, tier, policy.shutdown_note(spec)), value=spec.key
+        )
+        for spec in specs
+    ]
 
 
 def _premise(value: str) -> str:

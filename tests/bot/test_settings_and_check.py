@@ -75,8 +75,8 @@ def test_check_lists_every_model_with_its_state_and_never_a_secret(tmp_path: Pat
     assert "discord-secret-token" not in out + result.stderr
     assert "xai-secret-key-123" not in out + result.stderr
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
-    assert "missing key (OPENAI_API_KEY)" in lines["gpt-image-1-mini"]
-    assert "retired, drawn with GPT Image 1.5" in lines["gpt-image-1"]
+    assert "missing key (OPENAI_API_KEY)" in lines["gpt-image-2.6-flare"]
+    assert "retired on 2026-10-23 → gpt-image-2 (GPT Image 2)" in lines["gpt-image-1"]
     assert "available (tiers: everything)" in lines["grok-imagine"]
     assert "missing key (GEMINI_API_KEY)" in lines["gemini"]
     assert "grok-imagine-video (xAI): available" in out
@@ -104,6 +104,16 @@ def test_check_fails_on_a_broken_tiers_file_naming_file_and_line(tmp_path: Path)
     assert result.returncode == 1
     assert str(tiers) in result.stderr
     assert "line" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_fails_on_a_models_file_whose_successors_loop(tmp_path: Path) -> None:
+    models = tmp_path / "models.toml"
+    models.write_text('[models."gpt-image-2"]\nstatus = "retired"\nsuccessor = "gpt-image-1"\n')
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", MODELS_FILE=str(models))
+    assert result.returncode == 1
+    assert str(models) in result.stderr
+    assert "loops" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from bot.__main__ import load_configuration
 from bot.app import StoryBot
 from bot.discord_endpoints import point_discord_at
 from bot.wiring import build_services
+from providers.registry import utc_now
 from tests.fakes.discord import DiscordStandin
 from tests.fakes.discord.fixtures import running
 from tests.fakes.gemini_api import GeminiStandin
@@ -32,6 +34,7 @@ class Harness:
     data_dir: Path
     monkeypatch: pytest.MonkeyPatch
     bot: StoryBot | None = None
+    now: datetime | None = None  # the bot's clock for model lifecycles; None: the real time
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     def env(self, **values: str) -> None:
@@ -40,7 +43,9 @@ class Harness:
 
     async def start(self) -> StoryBot:
         """Build and connect a bot from the environment (what `python -m bot` does)."""
-        settings, catalog, tiers = load_configuration()
+        if self.now is not None:
+            self.openai.today = self.now.date()  # the stand-in serves what OpenAI serves then
+        settings, catalog, tiers = load_configuration(clock=self.clock)
         point_discord_at(settings.discord_api_base_url, settings.discord_gateway_url)
         services = await build_services(settings, catalog, tiers)
         bot = StoryBot(services, guild_ready_timeout=0.05)
@@ -48,6 +53,10 @@ class Harness:
         await self._stack.enter_async_context(running(bot, self.discord))
         self.bot = bot
         return bot
+
+    def clock(self) -> datetime:
+        """The injected clock: set `harness.now` to move the bot to another day, no sleeping."""
+        return self.now if self.now is not None else utc_now()
 
     async def stop(self) -> None:
         await self._stack.aclose()

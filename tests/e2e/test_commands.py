@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
+
 from tests.e2e.harness import OPERATOR_ID, Harness
 from tests.e2e.helpers import (
     embed_fields,
@@ -14,7 +18,23 @@ from tests.e2e.helpers import (
 )
 from tests.fakes.discord import MANAGER_PERMISSIONS, StoredMessage
 
-OFFERED = ["gpt-image-1-mini", "grok-imagine", "gpt-image-1.5", "gemini", "gpt-image-2"]
+NOV_30 = datetime(2026, 11, 30, 12, tzinfo=UTC)  # mini and 1.5 deprecated, not yet retired
+# Premium ("all") in order of preference on that day: active models, then deprecated ones.
+OFFERED = [
+    "gpt-image-2",
+    "gpt-image-2.6-flare",
+    "gpt-image-2.6-sunburst",
+    "grok-imagine",
+    "gemini",
+    "gemini-pro",
+    "gpt-image-1-mini",
+    "gpt-image-1.5",
+]
+
+
+@pytest.fixture(autouse=True)
+def on_30_november(harness: Harness) -> None:
+    harness.now = NOV_30
 
 
 async def _ephemeral_reply(harness: Harness, *names: str, **kwargs: object) -> StoredMessage:
@@ -34,13 +54,13 @@ async def test_autocomplete_offers_every_allowed_keyed_model_with_display_provid
 ) -> None:
     await harness.start()
     choices = await harness.discord.autocomplete("story", "start", focused="model", value="")
-    assert sorted(c["value"] for c in choices) == sorted(OFFERED)
+    assert [c["value"] for c in choices] == OFFERED
     assert "gpt-image-1" not in [c["value"] for c in choices], "a retired model is not offered"
     assert len(choices) <= 25
     by_key = {c["value"]: c["name"] for c in choices}
     assert by_key["grok-imagine"] == "Grok Imagine · xAI · $$"
-    assert by_key["gpt-image-1-mini"] == "GPT Image 1 Mini · OpenAI · $"
-    assert by_key["gemini"].startswith("Gemini · Google · ")
+    assert by_key["gpt-image-1-mini"] == "GPT Image 1 Mini · OpenAI · $$ · retires 1 Dec"
+    assert by_key["gemini"] == "Gemini Flash Image · Google · $$$"
     assert provider_calls(harness) == 0
 
 
@@ -56,19 +76,30 @@ async def test_autocomplete_filters_by_key_or_display_name_ignoring_case(
 
     assert await values("GROK") == ["grok-imagine"]
     assert await values("image 1") == ["gpt-image-1-mini", "gpt-image-1.5"]  # display name
-    assert await values("Image-2") == ["gpt-image-2"]  # key
+    assert await values("Image-2.6") == ["gpt-image-2.6-flare", "gpt-image-2.6-sunburst"]  # key
     assert await values("1 MINI") == ["gpt-image-1-mini"]
     assert await values("nothing like it") == []
     continued = await discord.autocomplete("story", "continue", focused="model", value="gem")
-    assert [c["value"] for c in continued] == ["gemini"]
+    assert [c["value"] for c in continued] == ["gemini", "gemini-pro"]
 
 
-async def test_the_free_tier_offers_only_gpt_image_1_mini(harness: Harness) -> None:
+async def test_the_free_tier_offers_gpt_image_2_then_grok_imagine(harness: Harness) -> None:
     harness.env(DEFAULT_TIER="free")
     await harness.start()
     for command in (("story", "start"), ("story", "continue"), ("settings", "model")):
         choices = await harness.discord.autocomplete(*command, focused="model", value="")
-        assert [c["value"] for c in choices] == ["gpt-image-1-mini"], command
+        assert [c["value"] for c in choices] == ["gpt-image-2", "grok-imagine"], command
+        assert choices[0]["name"] == "GPT Image 2 · OpenAI · $", "free draws at low quality"
+
+
+async def test_on_the_shutdown_morning_the_retired_models_leave_autocomplete(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    harness.now = datetime(2026, 12, 1, tzinfo=UTC)
+    choices = await harness.discord.autocomplete("story", "start", focused="model", value="")
+    assert [c["value"] for c in choices] == OFFERED[:-2]
+    assert not [c for c in choices if "retires" in c["name"]]
 
 
 # -- /models, /usage, /settings view -----------------------------------------------------------
@@ -84,11 +115,21 @@ async def test_models_lists_the_servers_models_with_provider_photos_and_cost(
     assert "standard" in embed["title"]
     text = embed["description"]
     assert "**Grok Imagine** (`grok-imagine`) · xAI · up to 3 reference photos · $$" in text
-    assert "Gemini" in text
-    assert "GPT Image 1 Mini" in text
-    assert "GPT Image 1.5" not in text
-    assert "GPT Image 2" not in text
+    assert "**GPT Image 2** (`gpt-image-2`) · OpenAI · up to 16 reference photos · $$" in text
+    assert "Gemini Flash Image" in text
+    assert "GPT Image 1 Mini" not in text
+    assert "Gemini Pro Image" not in text
     assert no_public_messages(harness)
+
+
+async def test_models_shows_the_shutdown_date_of_a_deprecated_model(harness: Harness) -> None:
+    await harness.start()
+    text = (await _ephemeral_reply(harness, "models")).embeds[0]["description"]
+    assert (
+        "**GPT Image 1.5** (`gpt-image-1.5`) · OpenAI · up to 16 reference photos · $$$ · "
+        "retires 1 Dec"
+    ) in text
+    assert "**GPT Image 2** (`gpt-image-2`) · OpenAI · up to 16 reference photos · $$$\n" in text
 
 
 async def test_usage_counts_scenes_and_says_when_it_resets(harness: Harness) -> None:
@@ -100,7 +141,7 @@ async def test_usage_counts_scenes_and_says_when_it_resets(harness: Harness) -> 
     after = embed_fields(await _ephemeral_reply(harness, "usage", user=701))
     assert after["Scenes (server)"] == "2 of 1000"
     assert after["Your scenes"] == "1 of 200"
-    assert after["Estimated cost"] == "$0.02"
+    assert after["Estimated cost"] == "$0.42", "two GPT Image 2 pictures at high quality"
     assert "midnight UTC" in after["Resets"]
     assert "<t:" in after["Resets"]
 
@@ -109,7 +150,7 @@ async def test_settings_view_shows_tier_default_model_and_video(harness: Harness
     await harness.start()
     fields = embed_fields(await _ephemeral_reply(harness, "settings", "view"))
     assert fields["Tier"] == "premium"
-    assert fields["Default model"] == "the cheapest allowed"
+    assert fields["Default model"] == "the tier's first"
     assert fields["Animate new stories"] == "no"
     assert "1000 scenes (200 per member)" in fields["Quotas per day"]
 
@@ -170,7 +211,7 @@ async def test_a_plain_member_cannot_set_the_default_model_or_video(harness: Har
     video = await discord.slash("settings", "video", options={"enabled": True})
     assert "Manage Server" in await refusal_text(video)
     fields = embed_fields(await _ephemeral_reply(harness, "settings", "view"))
-    assert fields["Default model"] == "the cheapest allowed"
+    assert fields["Default model"] == "the tier's first"
     assert fields["Animate new stories"] == "no"
     assert no_public_messages(harness)
 
@@ -197,11 +238,11 @@ async def test_a_manager_cannot_make_a_model_outside_the_tier_the_default(
     harness.env(DEFAULT_TIER="free")
     await harness.start()
     ix = await harness.discord.slash(
-        "settings", "model", options={"model": "gpt-image-2"}, permissions=MANAGER_PERMISSIONS
+        "settings", "model", options={"model": "gemini"}, permissions=MANAGER_PERMISSIONS
     )
-    assert "`gpt-image-1-mini`" in await refusal_text(ix)
+    assert "Allowed: `gpt-image-2`, `grok-imagine`." in await refusal_text(ix)
     fields = embed_fields(await _ephemeral_reply(harness, "settings", "view"))
-    assert fields["Default model"] == "the cheapest allowed"
+    assert fields["Default model"] == "the tier's first"
 
 
 # -- /settings tier is for operators only -------------------------------------------------------
@@ -223,7 +264,7 @@ async def test_only_an_operator_changes_the_tier_and_autocomplete_follows(
     )
     assert "free" in done.content
     after = await discord.autocomplete("story", "start", focused="model", value="")
-    assert [c["value"] for c in after] == ["gpt-image-1-mini"]
+    assert [c["value"] for c in after] == ["gpt-image-2", "grok-imagine"]
     fields = embed_fields(await _ephemeral_reply(harness, "settings", "view"))
     assert fields["Tier"] == "free"
     other = discord.guilds[1]

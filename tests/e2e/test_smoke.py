@@ -12,4 +12,4 @@ async def test_story_start_posts_a_scene_with_picture_and_three_buttons(harness:
     embed = message.embeds[0]
     assert (embed["title"], embed["author"]["name"]) == ("A fox finds a key", "Scene 1")
     assert embed["description"] == harness.openai.scene_text
-    assert "GPT Image 1 Mini" in embed["footer"]["text"]
+    assert embed["footer"]["text"] == "Drawn with GPT Image 2", "premium's first model"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 
 import pytest
 
@@ -29,6 +30,12 @@ from tests.fakes.pictures import png
 
 RED, GREEN = png((16, 16), "red"), png((16, 16), "green")
 PHOTOS = {"reference": Upload(RED, "cat.png"), "reference2": Upload(GREEN, "dog.png")}
+NOV_30 = datetime(2026, 11, 30, 12, tzinfo=UTC)  # gpt-image-1-mini and 1.5 still served
+
+
+@pytest.fixture(autouse=True)
+def on_30_november(harness: Harness) -> None:
+    harness.now = NOV_30
 
 
 def _scene_ok(message: StoredMessage) -> None:
@@ -83,12 +90,12 @@ async def test_gemini_receives_the_reference_photos_as_image_parts(harness: Harn
     await harness.start()
     message = await start_story(harness, options={"model": "gemini"}, attachments=PHOTOS)
     (call,) = harness.gemini.requests
-    assert call.model == "gemini-2.5-flash-image"
+    assert call.model == "gemini-3.1-flash-image"
     assert [part.data for part in call.images] == [RED, GREEN]
     assert call.texts, "the prompt travels next to the photos"
     assert image_calls(harness) == 1
     _scene_ok(message)
-    assert "Gemini" in message.embeds[0]["footer"]["text"]
+    assert "Gemini Flash Image" in message.embeds[0]["footer"]["text"]
     assert message.attachments[0].data == harness.gemini.picture
 
 
@@ -98,8 +105,10 @@ async def test_a_typed_retired_model_is_drawn_by_its_successor_and_the_scene_say
     await harness.start()
     message = await start_story(harness, options={"model": "gpt-image-1"})
     (call,) = harness.openai.requests_to(GENERATIONS)
-    assert call.fields["model"] == "gpt-image-1.5"
-    assert "GPT Image 1 is retired; drawn with GPT Image 1.5" in json.dumps(message.embeds[0])
+    assert call.fields["model"] == "gpt-image-2"
+    assert message.embeds[0]["footer"]["text"] == (
+        "GPT Image 1 was retired on 23 Oct 2026; drawn with GPT Image 2"
+    )
 
 
 async def test_the_guild_default_model_draws_when_the_member_names_none(harness: Harness) -> None:
@@ -137,7 +146,7 @@ async def test_an_unknown_model_is_refused_with_the_allowed_models_listed(
     )
     text = await refusal_text(ix)
     assert "dall-e-9" in text
-    assert "`gpt-image-1-mini`" in text
+    assert "Allowed: `gpt-image-2`, `grok-imagine`." in text
     assert no_public_messages(harness)
     assert provider_calls(harness) == 0
 
@@ -146,12 +155,12 @@ async def test_a_model_the_tier_does_not_allow_is_refused(harness: Harness) -> N
     harness.env(DEFAULT_TIER="free")
     await harness.start()
     ix = await harness.discord.slash(
-        "story", "start", options={"premise": PREMISE, "model": "gpt-image-2"}
+        "story", "start", options={"premise": PREMISE, "model": "gemini"}
     )
     text = await refusal_text(ix)
     assert "not a model this server may use" in text
-    assert "`gpt-image-1-mini`" in text
-    assert "gpt-image-2`" not in text.split("Allowed:")[1]
+    assert "`gpt-image-2`" in text
+    assert "gemini`" not in text.split("Allowed:")[1]
     assert no_public_messages(harness)
     assert provider_calls(harness) == 0
 

@@ -48,6 +48,15 @@ STATUS_NAMES = {
 }
 QUOTA_MESSAGE = "Resource has been exhausted (e.g. check quota)."
 
+# What Google serves on 2026-11-29 (shared/reference/provider-apis.md §3.1): the GA image ids
+# and a text model. `gemini-2.5-flash-image` and the -preview ids were shut down: 404 NOT_FOUND.
+SERVED = frozenset({"gemini-3.1-flash-image", "gemini-3-pro-image", "gemini-3.8-flash"})
+SHUT_DOWN = (
+    "gemini-2.5-flash-image",
+    "gemini-3.1-flash-image-preview",
+    "gemini-3-pro-image-preview",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class InlinePart:
@@ -131,14 +140,14 @@ class GeminiStandin(LoopbackServer):
         color: str = "orange",
         size: tuple[int, int] = (64, 64),
         api_key: str | None = None,
-        models: frozenset[str] | None = None,
+        models: frozenset[str] = SERVED,
     ) -> None:
         super().__init__()
         self.latency = latency  # seconds before every answer (benchmarks use 1 s)
         self.color = color
         self.size = size
         self.api_key = api_key  # when set, another key gets Google's 400 API_KEY_INVALID
-        self.models = models  # when set, any other model gets Google's 404 NOT_FOUND
+        self.models = set(models)  # any other model gets Google's 404 NOT_FOUND
         self.requests: list[Recorded] = []
         self._queue: deque[Scripted] = deque()
         self._standing: Scripted | None = None
@@ -151,6 +160,7 @@ class GeminiStandin(LoopbackServer):
 
     def build(self, app: web.Application) -> None:
         app.router.add_post("/{version}/models/{call}", self._handle)
+        app.router.add_get("/{version}/models", self._list_models)
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -238,6 +248,21 @@ class GeminiStandin(LoopbackServer):
 
     # -- serving ----------------------------------------------------------------------------
 
+    async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        """`models.list`: the served models, one page of `pageSize` (default 50) at a time."""
+        await self._sleep(self.latency)
+        sent = request.headers.get("x-goog-api-key")
+        if self.api_key is not None and sent != self.api_key:
+            message = "API key not valid. Please pass a valid API key."
+            return _json(400, error_body(400, message, (error_info("API_KEY_INVALID"),)))
+        names = sorted(self.models)
+        start = int(request.query.get("pageToken") or 0)
+        size = int(request.query.get("pageSize") or 50)
+        page: dict[str, object] = {"models": [_model(name) for name in names[start : start + size]]}
+        if start + size < len(names):
+            page["nextPageToken"] = str(start + size)
+        return _json(200, page)
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         model, _, method = request.match_info["call"].partition(":")
         if method != GENERATE:
@@ -266,13 +291,27 @@ class GeminiStandin(LoopbackServer):
         if self.api_key is not None and sent != self.api_key:
             message = "API key not valid. Please pass a valid API key."
             return _json(400, error_body(400, message, (error_info("API_KEY_INVALID"),)))
-        if self.models is not None and recorded.model not in self.models:
+        if recorded.model not in self.models:
             message = (
                 f"models/{recorded.model} is not found for API version {recorded.version}, "
                 "or is not supported for generateContent."
             )
             return _json(404, error_body(404, message))
         return None
+
+
+def _model(name: str) -> dict[str, object]:
+    """One `Model` of the Gemini API's models.list."""
+    image = "image" in name
+    return {
+        "name": f"models/{name}",
+        "version": "001",
+        "displayName": name.replace("-", " ").title(),
+        "description": f"Stand-in for {name}",
+        "inputTokenLimit": 65536 if image else 1048576,
+        "outputTokenLimit": 32768 if image else 65536,
+        "supportedGenerationMethods": ["generateContent", "countTokens"],
+    }
 
 
 def _b64(data: bytes) -> str:
@@ -288,7 +327,7 @@ def _unb64(text: str) -> bytes:
 def _metadata(image_tokens: int) -> dict[str, object]:
     usage = {"promptTokenCount": 12, "candidatesTokenCount": image_tokens}
     usage["totalTokenCount"] = 12 + image_tokens
-    return {"usageMetadata": usage, "modelVersion": "gemini-2.5-flash-image"}
+    return {"usageMetadata": usage, "modelVersion": "gemini-3.1-flash-image"}
 
 
 def _json(status: int, payload: object) -> web.Response:

@@ -25,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 
 import pytest
 from aiohttp import BodyPartReader, web
@@ -35,7 +36,26 @@ from tests.fakes.loopback import LoopbackServer
 GENERATIONS = "/v1/images/generations"
 EDITS = "/v1/images/edits"
 CHAT = "/v1/chat/completions"
+MODELS = "/v1/models"
 ROUTES = (GENERATIONS, EDITS, CHAT)
+
+# The image ids of openai 3.57.0's ImageModel with their shutdown dates (provider-apis.md §1.1);
+# from its date on a model answers 404 model_not_found, and leaves GET /v1/models.
+IMAGE_MODELS: Mapping[str, date | None] = {
+    "gpt-image-1.5": date(2026, 12, 1),
+    "gpt-image-2": None,
+    "gpt-image-2-2026-04-21": None,
+    "gpt-image-2.5-sunburst": None,
+    "gpt-image-2.5-flare": None,
+    "gpt-image-2.6-sunburst": None,
+    "gpt-image-2.6-flare": None,
+    "gpt-image-1": date(2026, 10, 23),
+    "gpt-image-1-mini": date(2026, 12, 1),
+    "chatgpt-image-latest": date(2026, 12, 1),
+    "dall-e-2": date(2026, 5, 12),
+    "dall-e-3": date(2026, 5, 12),
+}
+TEXT_MODELS: Mapping[str, date | None] = {"gpt-5.4-mini": None, "gpt-5-mini": date(2026, 12, 11)}
 
 DEFAULT_SCENE = "The lighthouse keeper's fox padded along the wet rocks toward the singing whale."
 REFUSAL = "Your request was rejected by the safety system. safety_violations=[violence]."
@@ -120,6 +140,8 @@ class OpenAIStandin(LoopbackServer):
         self.size = size
         self.scene_text = scene_text
         self.api_key = api_key  # when set, any other bearer key gets a realistic 401
+        self.models: dict[str, date | None] = {**IMAGE_MODELS, **TEXT_MODELS}
+        self.today: date | None = None  # the stand-in's own date; None: today in UTC
         self.requests: list[Recorded] = []
         self._queues: dict[str, deque[Scripted]] = {route: deque() for route in ROUTES}
         self._standing: dict[str, Scripted] = {}
@@ -133,6 +155,7 @@ class OpenAIStandin(LoopbackServer):
     def build(self, app: web.Application) -> None:
         for route in ROUTES:
             app.router.add_post(route, self._handle)
+        app.router.add_get(MODELS, self._list_models)
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -210,10 +233,45 @@ class OpenAIStandin(LoopbackServer):
         pending = self._queues[request.path]
         scripted = pending.popleft() if pending else self._standing.get(request.path, Scripted())
         await self._sleep(self.latency + scripted.delay)
-        rejected = self._check_key(recorded)
+        rejected = self._check_key(recorded) or self._model_gone(recorded)
         if rejected is not None:
             return rejected
         return self._answer(recorded, scripted)
+
+    def served(self, model: str) -> bool:
+        """Whether `model` exists today, by the stand-in's date."""
+        if model not in self.models:
+            return False
+        shutdown = self.models[model]
+        today = self.today or datetime.now(UTC).date()
+        return shutdown is None or today < shutdown
+
+    async def _list_models(self, request: web.Request) -> web.StreamResponse:
+        """`GET /v1/models`: every model served today, with its announced shutdown date."""
+        await self._sleep(self.latency)
+        rejected = self._check_key(await _record(request))
+        if rejected is not None:
+            return rejected
+        data = [
+            {
+                "id": model,
+                "object": "model",
+                "created": 1_750_000_000,
+                "owned_by": "system",
+                "shutdown_date": shutdown.isoformat() if shutdown else None,
+            }
+            for model, shutdown in self.models.items()
+            if self.served(model)
+        ]
+        return _json(200, {"object": "list", "data": data}, {})
+
+    def _model_gone(self, recorded: Recorded) -> web.Response | None:
+        """OpenAI's answer to an image call naming a model it does not (or no longer) serve."""
+        model = str(recorded.fields.get("model", ""))
+        if recorded.path == CHAT or self.served(model):
+            return None
+        message = f"The model `{model}` does not exist or you do not have access to it."
+        return _json(404, error_body(404, message, "model_not_found"), {})
 
     def _check_key(self, recorded: Recorded) -> web.Response | None:
         if self.api_key is None:

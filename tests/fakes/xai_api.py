@@ -43,6 +43,7 @@ from tests.fakes.xai_wire import (
     error_body,
     fields_of,
     final_answer,
+    image_model,
     image_problem,
     inline_images,
     pending_answer,
@@ -54,6 +55,7 @@ __all__ = [
     "EDITS",
     "FILES",
     "GENERATIONS",
+    "IMAGE_MODELS",
     "PENDING_FORMS",
     "POLL",
     "REDIRECTS",
@@ -73,7 +75,15 @@ VIDEOS = "/v1/videos/generations"
 POLL = "/v1/videos/{request_id}"
 FILES = "/files/{name}"
 REDIRECTS = "/redirect/{name}"
-ROUTES = (GENERATIONS, EDITS, VIDEOS, POLL, FILES, REDIRECTS)
+IMAGE_MODELS = "/v1/image-generation-models"
+ROUTES = (GENERATIONS, EDITS, VIDEOS, POLL, FILES, REDIRECTS, IMAGE_MODELS)
+# xAI's image models (provider-apis.md §2.1) and their aliases; any other id answers 404.
+SERVED_IMAGE_MODELS: Mapping[str, tuple[str, ...]] = {
+    "grok-imagine-image": (),
+    "grok-imagine-image-2.0": (),
+    "grok-imagine-image-quality": ("grok-imagine-image-pro",),
+}
+IMAGE_TICKS = 200_000_000  # what an image costs, in the answer's usage: $0.02
 CHUNK = 64 * 1024
 # The wording of xAI's 400 for a blocked prompt or picture (described only in prose by xAI).
 BLOCKED = "Generated image rejected by content moderation."
@@ -126,6 +136,8 @@ class XAIStandin(LoopbackServer):
         self.api_key = api_key  # when set, any other bearer key gets a 401
         self.picture = png((64, 64), "purple")
         self.pending_form: PendingForm = "202-json"  # how a job still rendering is answered
+        self.image_models: dict[str, tuple[str, ...]] = dict(SERVED_IMAGE_MODELS)
+        self.image_ticks: int | None = IMAGE_TICKS  # None: answers without `usage`
         self.requests: list[Recorded] = []
         self.jobs: dict[str, VideoJob] = {}
         self._outcomes: deque[VideoOutcome] = deque()
@@ -148,6 +160,7 @@ class XAIStandin(LoopbackServer):
         app.router.add_get(POLL, self._poll)
         app.router.add_get(FILES, self._file)
         app.router.add_get(REDIRECTS, self._redirect)
+        app.router.add_get(IMAGE_MODELS, self._image_models)
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -259,10 +272,24 @@ class XAIStandin(LoopbackServer):
         problem = image_problem(recorded.fields)
         if problem is not None:
             return _json(400, error_body(problem))
+        model = recorded.fields.get("model")
+        if not any(model == key or model in aliases for key, aliases in self.image_models.items()):
+            message = f"The model {model} does not exist or your team does not have access to it."
+            return _json(404, error_body(message, "Some requested entity was not found"))
         scripted = request[SCRIPTED]
         picture = scripted.b64_json or base64.b64encode(self.picture).decode()
         item = {"b64_json": picture, "revised_prompt": ""}
-        return _json(200, {"created": int(time.time()), "data": [item]})
+        answer: dict[str, object] = {"created": int(time.time()), "data": [item]}
+        if self.image_ticks is not None:
+            answer["usage"] = {"cost_in_usd_ticks": self.image_ticks}
+        return _json(200, answer)
+
+    async def _image_models(self, request: web.Request) -> web.StreamResponse:
+        """`GET /v1/image-generation-models` (ListImageGenerationModelsResponse)."""
+        return _json(
+            200,
+            {"models": [image_model(key, aliases) for key, aliases in self.image_models.items()]},
+        )
 
     async def _edits(self, request: web.Request) -> web.StreamResponse:
         recorded = request[RECORDED]

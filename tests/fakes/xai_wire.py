@@ -72,6 +72,23 @@ def error_body(message: str, code: str = "Client specified an invalid argument")
     return {"code": code, "error": message}
 
 
+def image_model(model_id: str, aliases: tuple[str, ...]) -> dict[str, object]:
+    """One ImageGenerationModel of `GET /v1/image-generation-models`; prices are in ticks."""
+    return {
+        "id": model_id,
+        "fingerprint": "fp_standin",
+        "max_prompt_length": 1024,
+        "created": 1_738_961_600,
+        "object": "model",
+        "owned_by": "xai",
+        "version": "1.0.0",
+        "input_modalities": ["text", "image"],
+        "output_modalities": ["image"],
+        "image_price": 200_000_000,
+        "aliases": list(aliases),
+    }
+
+
 def fields_of(body: object) -> Mapping[str, object]:
     return body if isinstance(body, dict) else {}
 

@@ -22,6 +22,7 @@ from providers.errors import (
     InvalidRequest,
     InvalidResponse,
     Misconfigured,
+    ModelGone,
     ProviderError,
     ProviderTimeout,
     RateLimited,
@@ -29,7 +30,7 @@ from providers.errors import (
 )
 from providers.gemini import SAFETY_REASONS, GeminiImages, gemini_client
 from providers.registry import BUILT_IN, ModelSpec, Provider
-from tests.fakes.gemini_api import GeminiStandin, answer, inline
+from tests.fakes.gemini_api import SHUT_DOWN, GeminiStandin, answer, inline
 from tests.fakes.pictures import jpeg, png, webp
 
 KEY = "AIzaSyTestKey-0123456789abcdefghijklmn"
@@ -109,8 +110,8 @@ async def test_reference_photos_go_as_image_parts_with_their_bytes_before_the_pr
 async def test_photos_beyond_the_models_limit_are_not_sent_and_the_first_ones_are_kept(
     images: GeminiImages, gemini_standin: GeminiStandin
 ) -> None:
-    assert GEMINI.max_references == 3
-    await images.generate(GEMINI, ImageRequest(PROMPT, REFERENCES))
+    three = replace(GEMINI, max_references=3)
+    await images.generate(three, ImageRequest(PROMPT, REFERENCES))
 
     [sent] = gemini_standin.requests
     assert [part.data for part in sent.images] == [ref.data for ref in REFERENCES[:3]]
@@ -334,16 +335,34 @@ async def test_a_rejected_key_is_misconfigured_never_retried_and_never_echoed(
     assert len(gemini_standin.requests) == 1
 
 
-async def test_an_unknown_model_is_misconfigured(
+async def test_an_unknown_model_is_model_gone_naming_the_catalog_entry(
     images: GeminiImages, gemini_standin: GeminiStandin
 ) -> None:
-    gemini_standin.models = frozenset({GEMINI.api_model})
-    ghost = replace(GEMINI, key="ghost", api_model="gemini-0.1-ghost-image")
+    ghost = replace(GEMINI, key="ghost", display="Ghost", api_model="gemini-0.1-ghost-image")
 
     error = await refused(images, ghost)
 
-    assert isinstance(error, Misconfigured)
+    assert isinstance(error, ModelGone)
+    assert (error.model_key, error.model_display, error.provider) == ("ghost", "Ghost", "Google")
     assert "gemini-0.1-ghost-image" in error.reason
+    assert len(gemini_standin.requests) == 1, "a 404 is not retried"
+
+
+@pytest.mark.parametrize("shut_down", SHUT_DOWN)
+async def test_google_answers_404_for_its_shut_down_image_models(
+    images: GeminiImages, shut_down: str
+) -> None:
+    error = await refused(images, replace(GEMINI, api_model=shut_down))
+
+    assert isinstance(error, ModelGone)
+
+
+@pytest.mark.parametrize("spec", [s for s in BUILT_IN if s.provider is Provider.GEMINI])
+async def test_the_catalogs_gemini_models_are_the_ga_ids_google_serves(
+    images: GeminiImages, spec: ModelSpec
+) -> None:
+    result = await images.generate(spec, ImageRequest(PROMPT))
+    assert result.png.startswith(b"\x89PNG")
 
 
 async def test_another_4xx_is_an_invalid_request_and_not_retried(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import openai
@@ -15,18 +16,31 @@ from providers.errors import (
     ContentRefused,
     InvalidResponse,
     Misconfigured,
+    ModelGone,
     ProviderTimeout,
     Unavailable,
 )
+from providers.models_file import load_catalog
 from providers.openai_images import OpenAIImages
-from providers.registry import BUILT_IN, ModelSpec, Provider, load_catalog
+from providers.registry import BUILT_IN, ModelSpec, Provider, Quality, Status
 from tests.fakes.openai_api import EDITS, GENERATIONS, OpenAIStandin, describe, error_body
 from tests.fakes.pictures import jpeg, png, webp
 
 MAX_RETRIES = 2
-OFFERED = tuple(s for s in BUILT_IN if s.provider is Provider.OPENAI and s.offered)
+TODAY = date(2026, 11, 29)  # the stand-in's date: mini and 1.5 still served, 1 shut down
+OFFERED = tuple(
+    s
+    for s in BUILT_IN
+    if s.provider is Provider.OPENAI and s.status_on(TODAY) is not Status.RETIRED
+)
 # Which offered model sends input_fidelity="high" with reference photos (SPEC §4).
-FIDELITY = {"gpt-image-1-mini": False, "gpt-image-1.5": True, "gpt-image-2": False}
+FIDELITY = {
+    "gpt-image-1-mini": False,
+    "gpt-image-1.5": True,
+    "gpt-image-2": False,
+    "gpt-image-2.6-flare": False,
+    "gpt-image-2.6-sunburst": False,
+}
 REFERENCES = (
     ReferenceImage(png((16, 16), "red"), "image/png"),
     ReferenceImage(jpeg((16, 16), "blue"), "image/jpeg"),
@@ -40,6 +54,7 @@ def by_key(key: str) -> ModelSpec:
 
 @pytest.fixture
 async def client(openai_standin: OpenAIStandin) -> AsyncIterator[openai.AsyncOpenAI]:
+    openai_standin.today = TODAY
     async with openai.AsyncOpenAI(
         base_url=openai_standin.base_url,
         api_key="test-key",
@@ -73,7 +88,7 @@ async def test_without_references_each_model_draws_a_png_through_generate(
     assert sent.fields["prompt"] == "a fox in a lighthouse"
     assert sent.fields["n"] == 1
     assert sent.fields["size"] == "1024x1024"
-    assert sent.fields["quality"] == "medium"
+    assert "quality" not in sent.fields, "no tier quality given: the API's default"
     assert sent.fields["output_format"] == "png"
     assert "response_format" not in sent.fields
     assert "input_fidelity" not in sent.fields
@@ -174,15 +189,63 @@ async def test_a_picture_in_another_format_comes_back_as_png(
     assert describe(result.png)[0] == (20, 10)
 
 
-async def test_a_retired_model_is_refused_and_never_sent(
+@pytest.mark.parametrize("route", [GENERATIONS, EDITS])
+@pytest.mark.parametrize("quality", list(Quality))
+async def test_the_tier_quality_is_sent_as_quality(
+    route: str, quality: Quality, images: OpenAIImages, openai_standin: OpenAIStandin
+) -> None:
+    references = REFERENCES if route == EDITS else ()
+    await images.generate(by_key("gpt-image-2"), ImageRequest("fox", references, quality))
+
+    [sent] = openai_standin.requests_to(route)
+    assert sent.fields["quality"] == quality.value
+
+
+async def test_a_model_that_takes_no_quality_is_sent_none(
     images: OpenAIImages, openai_standin: OpenAIStandin
 ) -> None:
-    retired = by_key("gpt-image-1")
+    spec = replace(by_key("gpt-image-2"), takes_quality=False)
+    await images.generate(spec, ImageRequest("fox", (), Quality.HIGH))
 
-    with pytest.raises(Misconfigured, match="retired"):
-        await images.generate(retired, ImageRequest("fox", REFERENCES))
+    [sent] = openai_standin.requests_to(GENERATIONS)
+    assert "quality" not in sent.fields
 
-    assert openai_standin.requests == []
+
+@pytest.mark.parametrize("route", [GENERATIONS, EDITS])
+async def test_a_model_openai_shut_down_is_model_gone_naming_the_model(
+    route: str, images: OpenAIImages, openai_standin: OpenAIStandin
+) -> None:
+    openai_standin.today = date(2026, 12, 1)  # gpt-image-1-mini's shutdown day
+    references = REFERENCES if route == EDITS else ()
+
+    with pytest.raises(ModelGone) as caught:
+        await images.generate(by_key("gpt-image-1-mini"), ImageRequest("fox", references))
+
+    assert (caught.value.model_key, caught.value.model_display) == (
+        "gpt-image-1-mini",
+        "GPT Image 1 Mini",
+    )
+    assert caught.value.provider == "OpenAI"
+    assert len(openai_standin.requests_to(route)) == 1, "a 404 is not retried"
+
+
+async def test_the_day_before_its_shutdown_a_model_still_draws(
+    images: OpenAIImages, openai_standin: OpenAIStandin
+) -> None:
+    openai_standin.today = date(2026, 11, 30)
+    result = await images.generate(by_key("gpt-image-1-mini"), ImageRequest("fox"))
+    assert result.png.startswith(b"\x89PNG")
+
+
+async def test_a_404_without_model_not_found_is_not_model_gone(
+    images: OpenAIImages, openai_standin: OpenAIStandin
+) -> None:
+    openai_standin.queue(GENERATIONS, status=404, json=error_body(404, "No such route"))
+
+    with pytest.raises(Misconfigured) as caught:
+        await images.generate(by_key("gpt-image-2"), ImageRequest("fox"))
+
+    assert not isinstance(caught.value, ModelGone)
 
 
 async def test_a_model_of_another_provider_is_refused_and_never_sent(
