@@ -68,8 +68,8 @@ _INSERT = """INSERT INTO scenes (story_id, number, text, model_key, direction, c
     RETURNING *"""
 
 
-# Like _INSERT, one statement reads the story's highest told number and takes the next, so two
-# scenes drawn at the same instant cannot share one (the unique index guards it as well).
+# Like _INSERT, one statement (serializable) reads the story's highest told number and takes the
+# next, so two scenes drawn at the same instant cannot share one (a unique index guards it too).
 _RECORD_IMAGE = """UPDATE scenes SET status = 'ready', failure_reason = NULL,
         image_version = image_version + 1, model_key = ?,
         told_number = COALESCE(told_number, (
@@ -126,7 +126,10 @@ class SceneRepository:
     async def record_image(self, scene_id: int, model_key: str) -> Scene:
         """A new image was stored for the scene: ready, next image version, model used; the
         first one also gives the scene its told number."""
-        return await self._update(_RECORD_IMAGE, (model_key, scene_id), scene_id)
+        rows = await self._db.fetch_serializable(_RECORD_IMAGE, (model_key, scene_id))
+        if not rows:
+            raise NotFound("scene", scene_id)
+        return _scene(rows[0])
 
     async def mark_failed(self, scene_id: int, reason: str) -> Scene:
         """The latest generation for the scene failed; keep why."""
