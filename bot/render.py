@@ -45,12 +45,30 @@ def scene_image(card: SceneCard) -> discord.File:
     return discord.File(source, filename=IMAGE_NAME)
 
 
-def scene_view(scene_id: int) -> discord.ui.View:
+def scene_view(scene_id: int, *, disabled: bool = False) -> discord.ui.View:
     """The three persistent buttons; their state lives in the custom_id."""
     view = discord.ui.View(timeout=None)
     for action in SceneButton.ACTIONS:
-        view.add_item(SceneButton(action, scene_id))
+        button = SceneButton(action, scene_id)
+        button.item.disabled = disabled
+        view.add_item(button)
     return view
+
+
+def as_sent(shown: discord.Embed) -> discord.Embed:
+    """A scene embed read back from Discord, pointing at its picture as it was sent: the
+    read-back points at a CDN link that expires."""
+    embed = shown.copy()
+    if shown.image:
+        embed.set_image(url=f"attachment://{IMAGE_NAME}")
+    return embed
+
+
+def redrawing_embed(shown: discord.Embed) -> discord.Embed:
+    """The scene as it is, saying that a new picture is being drawn."""
+    embed = shown.copy()
+    embed.add_field(name="Regenerate", value="🔁 Drawing a new picture…", inline=False)
+    return embed
 
 
 def model_line(spec: ModelSpec, tier: Tier, shutdown: str | None) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.errors import member_text
-from bot.render import NO_PINGS, scene_embed, scene_image, scene_view
+from bot.render import NO_PINGS, redrawing_embed, scene_embed, scene_image, scene_view
 from bot.services import Actor, SceneCard, Ticket
 from storage import NotFound
 
@@ -48,10 +49,33 @@ async def report_unexpected(interaction: discord.Interaction[Any], exc: BaseExce
         log.warning("could not report an error to interaction %s", interaction.id)
 
 
-async def acknowledge(interaction: Interaction, ticket: Ticket, *, thinking: bool = True) -> bool:
-    """Defer at once; if even that fails, the held quota slot is given back."""
+@dataclass(frozen=True, slots=True)
+class Redraw:
+    """A Regenerate pressed on a scene message: the message is redrawn in place."""
+
+    scene_id: int
+    shown: discord.Embed | None  # the message's embed when the button was pressed
+
+
+async def acknowledge(
+    interaction: Interaction, ticket: Ticket, *, redraw: Redraw | None = None
+) -> bool:
+    """Defer at once; if even that fails, the held quota slot is given back.
+
+    A Regenerate acknowledges by updating its message: it says a new picture is being drawn,
+    and its buttons wait, disabled, for that picture.
+    """
     try:
-        await interaction.response.defer(thinking=thinking)
+        if redraw is None:
+            await interaction.response.defer(thinking=True)
+        elif redraw.shown is None:
+            await interaction.response.defer()
+        else:
+            await interaction.response.edit_message(
+                embed=redrawing_embed(redraw.shown),
+                view=scene_view(redraw.scene_id, disabled=True),
+                allowed_mentions=NO_PINGS,
+            )
     except discord.HTTPException:
         log.warning("could not defer interaction %s", interaction.id, exc_info=True)
         await interaction.client.services.stories.release(ticket)
@@ -60,18 +84,22 @@ async def acknowledge(interaction: Interaction, ticket: Ticket, *, thinking: boo
 
 
 async def post_scene(
-    interaction: Interaction, work: Awaitable[SceneCard], *, in_place: bool = False
+    interaction: Interaction,
+    work: Awaitable[SceneCard],
+    *,
+    in_place: Redraw | None = None,
 ) -> None:
     """Run a deferred generation and end the interaction in the scene or an error.
 
-    `in_place`: the interaction is a button on the scene message (Regenerate), which is
-    edited; a failure then leaves that message as it was and answers ephemerally.
+    `in_place`: a Regenerate; its scene message is edited, and a failure puts the message back
+    as it was, buttons live, and answers ephemerally.
     """
     try:
         card = await work
     except Exception as exc:  # every failure ends in a message (SPEC §10)
         text = member_text(exc)
-        if in_place:
+        if in_place is not None:
+            await _restore(interaction, in_place)
             await _followup(interaction, text)
         else:
             await _fail(interaction, text)
@@ -81,16 +109,28 @@ async def post_scene(
         message = await interaction.edit_original_response(**scene_message(card))
     except discord.HTTPException:
         # The scene is saved; if the interaction cannot show it, the channel still can.
-        log.warning("editing interaction %s failed; posting the scene", interaction.id)
-        channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
-        message = await channel.send(**scene_post(card))
-        if not in_place:
-            with contextlib.suppress(discord.HTTPException):
-                await interaction.delete_original_response()
+        log.warning("editing interaction %s failed; showing the scene otherwise", interaction.id)
+        message = await _show_without_token(interaction, card, in_place)
     with contextlib.suppress(NotFound):  # the story was deleted meanwhile; nothing to link
         await interaction.client.services.storage.scenes.set_message(
             card.scene_id, channel_id=message.channel.id, message_id=message.id
         )
+
+
+async def _show_without_token(
+    interaction: Interaction, card: SceneCard, in_place: Redraw | None
+) -> discord.Message:
+    """The scene through the bot's own token: a Regenerate edits its message in place, a new
+    scene is posted in the channel (and the public thinking reply removed)."""
+    if in_place is not None and interaction.message is not None:
+        with contextlib.suppress(discord.HTTPException):
+            return await interaction.message.edit(**scene_message(card))
+    channel = interaction.client.get_partial_messageable(interaction.channel_id or 0)
+    message = await channel.send(**scene_post(card))
+    if in_place is None:
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.delete_original_response()
+    return message
 
 
 def scene_message(card: SceneCard) -> dict[str, Any]:
@@ -107,6 +147,19 @@ def scene_post(card: SceneCard) -> dict[str, Any]:
     post = scene_message(card)
     post["files"] = post.pop("attachments")
     return post
+
+
+async def _restore(interaction: Interaction, redraw: Redraw) -> None:
+    """The scene message as it was before a Regenerate that failed, buttons live again."""
+    if redraw.shown is None:
+        return
+    embed, view = redraw.shown, scene_view(redraw.scene_id)
+    try:
+        await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NO_PINGS)
+    except discord.HTTPException:  # the token died: the bot's own token still can
+        if interaction.message is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.message.edit(embed=embed, view=view, allowed_mentions=NO_PINGS)
 
 
 async def _followup(interaction: Interaction, text: str) -> None:

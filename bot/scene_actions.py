@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.errors import Refusal
-from bot.render import NO_PINGS, scene_embed
-from bot.respond import Interaction, acknowledge, actor_of, post_scene, refuse
+from bot.render import NO_PINGS, as_sent, scene_embed
+from bot.respond import Interaction, Redraw, acknowledge, actor_of, post_scene, refuse
 from storage import QuotaExceeded
 
 if TYPE_CHECKING:
@@ -33,8 +33,11 @@ async def _regenerate(interaction: Interaction, stories: StoryService, scene_id:
     except REFUSALS as exc:
         await refuse(interaction, exc)
         return
-    if await acknowledge(interaction, ticket, thinking=False):  # the message itself changes
-        await post_scene(interaction, stories.regenerate(ticket), in_place=True)
+    message = interaction.message
+    shown = as_sent(message.embeds[0]) if message is not None and message.embeds else None
+    redraw = Redraw(scene_id, shown)
+    if await acknowledge(interaction, ticket, redraw=redraw):  # the message itself changes
+        await post_scene(interaction, stories.regenerate(ticket), in_place=redraw)
 
 
 async def _continue(interaction: Interaction, stories: StoryService, scene_id: int) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -112,6 +112,9 @@ class StoryService:
     images: Mapping[Provider, ImageProvider]
     writer: SceneWriter
     video_available: bool
+    # Scenes whose picture is being redrawn in this process: a second Regenerate meanwhile is
+    # refused before it costs anything (a guild's buttons all reach the process of its shard).
+    _redrawing: set[int] = field(default_factory=set, init=False)
 
     # -- cheap checks, before the interaction is deferred ---------------------------------
 
@@ -147,7 +150,14 @@ class StoryService:
         resolved = self.policy.for_tier(scene.model_key, await self.policy.tier(actor.guild_id))
         if resolved is None:
             raise Refusal(self._not_redrawable(scene.model_key))
-        return SceneTicket(actor, resolved, await self._reserve(actor, resolved), story, scene)
+        if scene.id in self._redrawing:
+            raise Refusal("This picture is already being redrawn; the new one appears here soon.")
+        self._redrawing.add(scene.id)  # no await since the check: a second press cannot slip in
+        try:
+            return SceneTicket(actor, resolved, await self._reserve(actor, resolved), story, scene)
+        except BaseException:
+            self._redrawing.discard(scene.id)
+            raise
 
     def _not_redrawable(self, model_key: str) -> str:
         catalog = self.policy.catalog
@@ -171,6 +181,8 @@ class StoryService:
 
     async def release(self, ticket: Ticket) -> None:
         """Give back a slot that was never spent (the interaction failed before generating)."""
+        if isinstance(ticket, SceneTicket):
+            self._redrawing.discard(ticket.scene.id)
         await self.storage.usage.settle(ticket.reservation, succeeded=False)
 
     # -- generations, after the deferral ----------------------------------------------------
@@ -197,14 +209,17 @@ class StoryService:
 
     async def regenerate(self, ticket: SceneTicket) -> SceneCard:
         story, scene = ticket.story, ticket.scene
-        async with self._settling(ticket):
-            earlier = await self._told(story.id)
-            previous = next(
-                (s for s in reversed(earlier) if _told_order(s) < _told_order(scene)), None
-            )
-            drawn, png = await self._draw(ticket, story, scene, previous)
-            await self._drop_video(scene.id)  # the old picture's video, if any, is gone
-            return self._card(story, drawn, ticket.resolved.notice, png=png)
+        try:
+            async with self._settling(ticket):
+                earlier = await self._told(story.id)
+                previous = next(
+                    (s for s in reversed(earlier) if _told_order(s) < _told_order(scene)), None
+                )
+                drawn, png = await self._draw(ticket, story, scene, previous)
+                await self._drop_video(scene.id)  # the old picture's video, if any, is gone
+                return self._card(story, drawn, ticket.resolved.notice, png=png)
+        finally:
+            self._redrawing.discard(scene.id)
 
     async def _next_scene(self, ticket: Ticket, story: Story, direction: str | None) -> SceneCard:
         earlier = await self._told(story.id)

@@ -95,6 +95,19 @@ async def error_after_deferral(harness: Harness, ix: InteractionRecord) -> str:
     return error.content
 
 
+def redrawing(message: StoredMessage) -> bool:
+    """The scene message says a Regenerate is drawing its new picture."""
+    fields = embed_fields(message) if message.embeds else {}
+    return "Drawing a new picture" in fields.get("Regenerate", "")
+
+
+async def regenerated(harness: Harness, scene: StoredMessage) -> StoredMessage:
+    """The scene message once a Regenerate has finished redrawing it (or given up)."""
+    discord = harness.discord
+    await discord.until(lambda: not redrawing(discord.message(scene.id)), 20, "for the redraw")
+    return discord.message(scene.id)
+
+
 def no_public_messages(harness: Harness) -> bool:
     return not harness.discord.messages_in()
 

@@ -6,6 +6,7 @@ import sqlite3
 from contextlib import closing
 
 from tests.e2e.harness import Harness
+from tests.e2e.helpers import redrawing
 from tests.fakes.discord.records import DEFERRED_MESSAGE
 
 SETTLE = 10.0  # seconds the bot gets to finish answering once the test body is done
@@ -13,7 +14,18 @@ SETTLE = 10.0  # seconds the bot gets to finish answering once the test body is 
 
 async def assert_invariants(harness: Harness, *, strict_quota: bool = False) -> None:
     await _nothing_left_thinking(harness)
+    await _nothing_left_redrawing(harness)
     _database_holds(harness, strict_quota)
+
+
+async def _nothing_left_redrawing(harness: Harness) -> None:
+    """No scene message still says a Regenerate is drawing, its buttons disabled."""
+    state = harness.discord.state
+
+    def stuck() -> list[int]:
+        return [m.id for m in state.messages.values() if not m.deleted and redrawing(m)]
+
+    await harness.discord.until(lambda: not stuck(), SETTLE, "for every redraw to end")
 
 
 async def _nothing_left_thinking(harness: Harness) -> None:

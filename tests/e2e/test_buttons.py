@@ -6,7 +6,15 @@ from __future__ import annotations
 import copy
 
 from tests.e2e.harness import Harness
-from tests.e2e.helpers import custom_id, embed_fields, image_calls, start_story
+from tests.e2e.helpers import (
+    custom_id,
+    embed_fields,
+    image_calls,
+    redrawing,
+    refusal_text,
+    regenerated,
+    start_story,
+)
 from tests.fakes.openai_api import GENERATIONS
 
 
@@ -22,9 +30,8 @@ async def test_regenerate_replaces_the_picture_in_the_same_message(harness: Harn
     scene = await start_story(harness, user=601)
     before = scene.attachments[0].data
     harness.openai.color = (200, 30, 30)
-    ix = await harness.discord.click(scene, custom_id(scene, "regen"), user=602)
-    edited = await ix.wait_for_final()
-    assert edited is not None
+    await harness.discord.click(scene, custom_id(scene, "regen"), user=602)
+    edited = await regenerated(harness, scene)
     assert edited.id == scene.id
     assert edited.filenames == ["scene.png"]
     assert edited.attachments[0].data == harness.openai.picture != before
@@ -53,9 +60,8 @@ async def test_buttons_keep_working_after_a_restart(harness: Harness) -> None:
     scene = await start_story(harness)
     await harness.restart()
     harness.openai.color = "navy"
-    regen = await harness.discord.click(scene, custom_id(scene, "regen"))
-    edited = await regen.wait_for_final()
-    assert edited is not None
+    await harness.discord.click(scene, custom_id(scene, "regen"))
+    edited = await regenerated(harness, scene)
     assert edited.attachments[0].data == harness.openai.picture
     follow = await harness.discord.click(scene, custom_id(scene, "continue"))
     second = await follow.wait_for_final()
@@ -139,3 +145,41 @@ async def test_a_regenerate_the_provider_declines_keeps_the_picture_and_is_not_c
     assert not scene.loading
     assert len(harness.discord.messages_in()) == 1
     assert (await _my_scenes(harness, 602)).startswith("0 of")
+
+
+async def test_regenerate_shows_it_is_redrawing_and_a_second_press_costs_nothing(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    discord = harness.discord
+    scene = await start_story(harness, user=601)
+    harness.openai.queue(GENERATIONS, delay=1.0)  # the redraw takes a moment
+    not_yet_updated = copy.deepcopy(scene)  # what a second member's client still shows
+    first = await discord.click(scene, custom_id(scene, "regen"), user=601)
+    shown = discord.message(scene.id)
+    assert redrawing(shown), "the message says a new picture is on its way"
+    assert all(button.get("disabled") for button in shown.buttons())
+    again = await discord.click(not_yet_updated, custom_id(scene, "regen"), user=602)
+    assert "already being redrawn" in await refusal_text(again)
+    done = await regenerated(harness, scene)
+    assert first.ack is not None
+    assert done.attachments[0].data == harness.openai.picture
+    assert not any(button.get("disabled") for button in done.buttons())
+    assert len(harness.openai.requests_to(GENERATIONS)) == 2, "one picture for two presses"
+    assert (await _my_scenes(harness, 602)).startswith("0 of"), "the refused press is free"
+    assert (await _my_scenes(harness, 601)).startswith("2 of")
+
+
+async def test_a_failed_regenerate_puts_the_scene_back_as_it_was(harness: Harness) -> None:
+    await harness.start()
+    discord = harness.discord
+    scene = await start_story(harness, user=601)
+    before = discord.message(scene.id).embeds[0]
+    harness.openai.queue(GENERATIONS, status=400, json={"error": {"message": "bad", "code": None}})
+    ix = await discord.click(scene, custom_id(scene, "regen"), user=601)
+    await ix.wait_for_followups(1, within=20)
+    assert ix.followups[-1].ephemeral
+    restored = await regenerated(harness, scene)
+    assert restored.embeds[0] == before
+    assert restored.attachments[0].data == scene.attachments[0].data
+    assert not any(button.get("disabled") for button in restored.buttons())

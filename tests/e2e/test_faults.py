@@ -24,6 +24,7 @@ from tests.e2e.helpers import (
     error_after_deferral,
     image_calls,
     no_public_messages,
+    regenerated,
     start_story,
     usage_field,
 )
@@ -192,21 +193,21 @@ async def test_a_placeholder_that_cannot_be_deleted_is_edited_into_the_error(
     assert (await usage_field(harness, SCENES_USED)).startswith("0 of")
 
 
-async def test_a_regenerate_whose_token_expired_posts_the_new_picture_charged_once(
+async def test_a_regenerate_whose_token_expired_still_replaces_the_picture_in_place(
     harness: Harness,
 ) -> None:
     await harness.start()
     scene = await start_story(harness)
+    before = scene.attachments[0].data
     harness.openai.queue(GENERATIONS, delay=0.5, b64_json=None)
     harness.openai.color = (10, 200, 10)
     ix = await harness.discord.click(scene, custom_id(scene, "regen"))
     harness.discord.expire(ix)
-    await harness.discord.until(
-        lambda: len(harness.discord.messages_in()) == 2, WITHIN, "for the new picture"
-    )
-    repost = harness.discord.messages_in()[-1]
-    assert repost.filenames == ["scene.png"]
-    assert repost.attachments[0].data != scene.attachments[0].data
+    edited = await regenerated(harness, scene)
+    assert edited.filenames == ["scene.png"]
+    assert edited.attachments[0].data == harness.openai.picture != before
+    assert len(harness.discord.messages_in()) == 1, "the same message, through the bot's token"
+    assert (await usage_field(harness, SCENES_USED)).startswith("2 of"), "charged once"
 
 
 # -- gateway and channels while videos are pending ----------------------------------------

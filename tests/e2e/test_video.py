@@ -14,6 +14,7 @@ from tests.e2e.helpers import (
     custom_id,
     embed_fields,
     refusal_text,
+    regenerated,
     start_story,
     tiny_tier,
     usage_field,
@@ -338,8 +339,8 @@ async def test_regenerate_while_a_video_is_pending_drops_it_and_never_attaches_i
     await _animate(harness, scene)
     stale = await _until_submitted(harness)
     harness.openai.color = (200, 30, 30)
-    regen = await harness.discord.click(scene, custom_id(scene, "regen"))
-    await regen.wait_for_final()
+    await harness.discord.click(scene, custom_id(scene, "regen"))
+    await regenerated(harness, scene)
     assert harness.bot is not None
     dropped = await harness.bot.services.storage.jobs.get(stale.id)
     assert dropped is not None
