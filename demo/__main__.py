@@ -20,6 +20,7 @@ from bot.discord_endpoints import point_discord_at
 from bot.instance_lock import DataDirInUse, hold_data_dir
 from bot.logs import configure_logging
 from bot.wiring import build_services
+from tests.e2e.helpers import redrawing
 from tests.fakes.discord import DiscordStandin, InteractionRecord, StoredMessage, Upload
 from tests.fakes.discord.fixtures import running
 from tests.fakes.gemini_api import GeminiStandin
@@ -135,7 +136,8 @@ async def _play(
         return _final(discord.click(scene, f"scene:{action}:{scene_id}"))
 
     xai.picture = png((64, 64), "teal")  # the stand-in draws a different picture this time
-    edited = await _step("click Regenerate", press("regen"))
+    await _step("click Regenerate (the message says it is redrawing)", press("regen"))
+    edited = await _step("wait for the new picture in that message", _redrawn(discord, scene))
     if edited.id != scene.id or edited.attachments[0].data == before:
         raise DemoFailed("Regenerate did not replace the picture in the same message")
     print(f"    the picture in message {scene.id} was replaced; {image} rewritten")
@@ -156,6 +158,11 @@ async def _play(
 async def _final(sent: Awaitable[InteractionRecord]) -> StoredMessage | None:
     """The message that ended an interaction the member sent."""
     return await (await sent).wait_for_final(STEP_TIMEOUT)
+
+
+async def _redrawn(discord: DiscordStandin, scene: StoredMessage) -> StoredMessage:
+    await discord.until(lambda: not redrawing(scene), STEP_TIMEOUT, "for the new picture")
+    return scene
 
 
 async def _video(discord: DiscordStandin, scene: StoredMessage) -> StoredMessage:
