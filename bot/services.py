@@ -115,6 +115,8 @@ class StoryService:
     # Scenes whose picture is being redrawn in this process: a second Regenerate meanwhile is
     # refused before it costs anything (a guild's buttons all reach the process of its shard).
     _redrawing: set[int] = field(default_factory=set, init=False)
+    # What a provider said a picture cost, by reservation, until the slot is settled.
+    _reported: dict[int, float] = field(default_factory=dict, init=False)
 
     # -- cheap checks, before the interaction is deferred ---------------------------------
 
@@ -255,6 +257,8 @@ class StoryService:
             if isinstance(exc, ModelGone):
                 self._withdraw(spec, exc)
             raise
+        if result.cost_usd is not None:
+            self._reported[ticket.reservation] = result.cost_usd
         await self.storage.media.save_image(scene.id, result.png)
         return await self.storage.scenes.record_image(scene.id, spec.key), result.png
 
@@ -435,9 +439,11 @@ class StoryService:
         try:
             yield
         except BaseException:
+            self._reported.pop(ticket.reservation, None)
             await asyncio.shield(self.storage.usage.settle(ticket.reservation, succeeded=False))
             raise
-        await self.storage.usage.settle(ticket.reservation, succeeded=True)
+        cost = self._reported.pop(ticket.reservation, None)
+        await self.storage.usage.settle(ticket.reservation, succeeded=True, cost_usd=cost)
 
 
 def _title(premise: str) -> str:

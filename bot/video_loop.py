@@ -118,7 +118,7 @@ class VideoLoop:
         if status.state is VideoState.PENDING:
             await self.storage.jobs.schedule_poll(job.id, self._next_poll(job))
         elif status.state is VideoState.DONE and status.url:
-            await self._download(job, status.url)
+            await self._download(job, status.url, status.cost_usd)
         else:
             await self._fail(job, status.reason or f"the video {status.state.value}")
 
@@ -126,7 +126,7 @@ class VideoLoop:
         doublings = min(job.attempts // BACKOFF_STEP, 3)  # 1, 2, 4, then capped at MAX_BACKOFF
         return self._tick_at + self.poll * min(1 << doublings, MAX_BACKOFF)
 
-    async def _download(self, job: VideoJob, url: str) -> None:
+    async def _download(self, job: VideoJob, url: str, cost_usd: float | None) -> None:
         await self.storage.jobs.begin_download(job.id)
         media = self.storage.media
         temp = media.video_temp_path(job.scene_id)
@@ -146,7 +146,7 @@ class VideoLoop:
             return
         await media.commit_video(job.scene_id, temp)
         await self.storage.jobs.mark_done(job.id)
-        await self._settle(job, succeeded=True)
+        await self._settle(job, succeeded=True, cost_usd=cost_usd)
 
     async def _fail(self, job: VideoJob, reason: str) -> None:
         await self.storage.jobs.fail(job.id, reason)
@@ -161,10 +161,16 @@ class VideoLoop:
         except Exception:
             log.exception("could not mark video job %s failed; its lease retries it", job.id)
 
-    async def _settle(self, job: VideoJob, *, succeeded: bool) -> None:
+    async def _settle(
+        self, job: VideoJob, *, succeeded: bool, cost_usd: float | None = None
+    ) -> None:
+        """Count or release the job's slot; xAI's own figure, if it sent one, replaces the
+        estimate."""
         if job.usage_id is not None:
             with contextlib.suppress(NotFound):  # already released by a restart
-                await self.storage.usage.settle(job.usage_id, succeeded=succeeded)
+                await self.storage.usage.settle(
+                    job.usage_id, succeeded=succeeded, cost_usd=cost_usd
+                )
 
     async def _report(self, job: VideoJob) -> None:
         if await deliver(self.bot, job):

@@ -73,6 +73,7 @@ class VideoStatus:
     state: VideoState
     url: str | None = None
     reason: str | None = None
+    cost_usd: float | None = None  # the provider's own figure for the finished video
 
 
 class VideoProvider(Protocol):

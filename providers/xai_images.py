@@ -22,6 +22,7 @@ from providers.errors import ContentRefused, InvalidResponse
 from providers.images import to_png
 from providers.registry import ModelSpec
 from providers.xai_errors import translate_xai
+from providers.xai_usage import reported_cost
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,8 @@ class XAIImages:
             log.info("xAI moderation withheld a picture for %s", spec.key)
             raise
         png = await asyncio.to_thread(_decode_png, b64)
-        return ImageResult(png=png, model=spec)
+        cost = reported_cost(getattr(answer, "usage", None))
+        return ImageResult(png=png, model=spec, cost_usd=cost)
 
     async def _draw(self, spec: ModelSpec, prompt: str) -> object:
         return await self._client.images.generate(

@@ -25,6 +25,7 @@ from providers.registry import VIDEO_MODEL
 from providers.retry import RetryPolicy
 from providers.xai_errors import translate_xai
 from providers.xai_images import data_uri
+from providers.xai_usage import reported_cost
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def parse_status(answer: object) -> VideoStatus:
     if status in ("done", None):
         if not isinstance(url, str) or not url or video.get("respect_moderation") is False:
             raise ContentRefused(PROVIDER, MODERATED)
-        return VideoStatus(VideoState.DONE, url=url)
+        return VideoStatus(VideoState.DONE, url=url, cost_usd=reported_cost(data.get("usage")))
     if status == "failed":
         message = _mapping(data.get("error")).get("message")
         reason = redact(message) if isinstance(message, str) and message else "the job failed"

@@ -148,11 +148,15 @@ class UsageLedger:
         scope, limit = ("guild", guild_limit) if guild_full else ("member", member_limit)
         raise QuotaExceeded(scope, kind.value, limit or 0, next_utc_midnight(moment))
 
-    async def settle(self, entry_id: int, *, succeeded: bool) -> UsageEntry:
-        """Close a reservation: counted if the generation succeeded, not counted if it failed."""
+    async def settle(
+        self, entry_id: int, *, succeeded: bool, cost_usd: float | None = None
+    ) -> UsageEntry:
+        """Close a reservation: counted if the generation succeeded, not counted if it failed.
+        `cost_usd`, when the provider reported what it really cost, replaces the estimate."""
         row = await self._db.fetch_one(
-            "UPDATE usage SET outcome = ? WHERE id = ? AND outcome = 'pending' RETURNING *",
-            ("ok" if succeeded else "failed", entry_id),
+            """UPDATE usage SET outcome = ?, cost_usd = COALESCE(?, cost_usd)
+                WHERE id = ? AND outcome = 'pending' RETURNING *""",
+            ("ok" if succeeded else "failed", cost_usd, entry_id),
         )
         if row is None:
             raise NotFound("pending usage entry", entry_id)

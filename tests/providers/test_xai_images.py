@@ -15,6 +15,7 @@ from providers.errors import (
     InvalidRequest,
     InvalidResponse,
     Misconfigured,
+    ModelGone,
     ProviderTimeout,
     RateLimited,
     Unavailable,
@@ -22,7 +23,13 @@ from providers.errors import (
 from providers.registry import BUILT_IN, ModelSpec
 from providers.xai_images import XAIImages
 from tests.fakes.pictures import jpeg, png, webp
-from tests.fakes.xai_api import BLOCKED, EDITS, GENERATIONS, XAIStandin, error_body
+from tests.fakes.xai_api import (
+    BLOCKED,
+    EDITS,
+    GENERATIONS,
+    XAIStandin,
+    error_body,
+)
 
 MAX_RETRIES = 2
 GROK = next(spec for spec in BUILT_IN if spec.key == "grok-imagine")
@@ -210,3 +217,33 @@ async def test_a_wrong_key_is_misconfigured_and_never_echoed() -> None:
             await draw(XAIImages(client))
     assert "test-key" not in str(caught.value)
     assert len(standin.requests_to(GENERATIONS)) == 1
+
+
+@pytest.mark.parametrize("references", [0, 2])
+async def test_the_cost_xai_reports_in_ticks_comes_back_in_usd(
+    images: XAIImages, xai_standin: XAIStandin, references: int
+) -> None:
+    xai_standin.image_ticks = 312_500_000
+    result = await images.generate(GROK, ImageRequest("a fox", PHOTOS[:references]))
+    assert result.cost_usd == pytest.approx(0.03125)
+
+
+async def test_an_answer_without_usage_reports_no_cost(
+    images: XAIImages, xai_standin: XAIStandin
+) -> None:
+    xai_standin.image_ticks = None
+    result = await images.generate(GROK, ImageRequest("a fox"))
+    assert result.cost_usd is None
+
+
+@pytest.mark.parametrize("references", [0, 1])
+async def test_a_404_for_the_model_is_model_gone_and_not_retried(
+    images: XAIImages, xai_standin: XAIStandin, references: int
+) -> None:
+    del xai_standin.image_models["grok-imagine-image"]
+
+    with pytest.raises(ModelGone) as caught:
+        await images.generate(GROK, ImageRequest("a fox", PHOTOS[:references]))
+
+    assert (caught.value.model_key, caught.value.provider) == ("grok-imagine", "xAI")
+    assert len(xai_standin.requests) == 1

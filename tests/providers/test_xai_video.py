@@ -117,6 +117,7 @@ async def test_a_job_goes_pending_then_done_and_the_mp4_lands_on_disk(
     assert (tmp_path / "scene.mp4.part").read_bytes() == xai_standin.video_bytes(request_id)
     assert size == 200_000
     assert len(xai_standin.requests_to(POLL)) == 4
+    assert status.cost_usd == pytest.approx(8 * 0.07), "xAI's usage.cost_in_usd_ticks, in USD"
 
 
 @pytest.mark.parametrize("form", PENDING_FORMS)

@@ -197,3 +197,17 @@ async def test_a_video_job_that_carries_on_after_a_restart_keeps_its_quota_slot(
     assert (await storage.usage.settle(kept, succeeded=True)).outcome == "ok"
     with pytest.raises(NotFound):
         await storage.usage.settle(interrupted, succeeded=True)
+
+
+async def test_a_reported_cost_replaces_the_estimate_when_a_reservation_settles(
+    storage: Storage,
+) -> None:
+    reported = await reserve(storage)
+    estimated = await reserve(storage)
+
+    settled = await storage.usage.settle(reported, succeeded=True, cost_usd=0.0123)
+    await storage.usage.settle(estimated, succeeded=True)
+
+    assert settled.cost_usd == pytest.approx(0.0123)
+    summary = await storage.usage.summary_today(GUILD)
+    assert summary.by_kind[UsageKind.SCENE].cost_usd == pytest.approx(0.0123 + 0.04)
