@@ -32,6 +32,7 @@ from aiohttp import BodyPartReader, web
 from PIL import Image
 
 from tests.fakes.loopback import LoopbackServer
+from tests.fakes.scene_art import scene_picture
 
 GENERATIONS = "/v1/images/generations"
 EDITS = "/v1/images/edits"
@@ -138,6 +139,7 @@ class OpenAIStandin(LoopbackServer):
         self.latency = latency  # seconds before every answer (benchmarks use 1 s)
         self.color = color
         self.size = size
+        self.draws_scenes = False  # True: pictures show the prompt's words on a gradient
         self.scene_text = scene_text
         self.api_key = api_key  # when set, any other bearer key gets a realistic 401
         self.models: dict[str, date | None] = {**IMAGE_MODELS, **TEXT_MODELS}
@@ -301,7 +303,11 @@ class OpenAIStandin(LoopbackServer):
         return _json(scripted.status, self._images(recorded, scripted.b64_json), headers)
 
     def _images(self, recorded: Recorded, b64_json: str | None) -> object:
-        picture = b64_json or base64.b64encode(self.picture).decode()
+        prompt = recorded.fields.get("prompt")
+        drawn = None
+        if self.draws_scenes and isinstance(prompt, str):
+            drawn = scene_picture(prompt, take=len(self.requests))
+        picture = b64_json or base64.b64encode(drawn or self.picture).decode()
         return {
             "created": int(time.time()),
             "data": [{"b64_json": picture}],

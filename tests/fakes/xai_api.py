@@ -33,6 +33,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.pictures import mp4, png
+from tests.fakes.scene_art import scene_film, scene_picture
 from tests.fakes.xai_wire import (
     PENDING_FORMS,
     InlineImage,
@@ -138,6 +139,8 @@ class XAIStandin(LoopbackServer):
         self.pending_form: PendingForm = "202-json"  # how a job still rendering is answered
         self.image_models: dict[str, tuple[str, ...]] = dict(SERVED_IMAGE_MODELS)
         self.image_ticks: int | None = IMAGE_TICKS  # None: answers without `usage`
+        # True: pictures show the prompt's words, videos are real H.264 clips of the picture.
+        self.draws_scenes = False
         self.requests: list[Recorded] = []
         self.jobs: dict[str, VideoJob] = {}
         self._outcomes: deque[VideoOutcome] = deque()
@@ -235,7 +238,17 @@ class XAIStandin(LoopbackServer):
 
     def video_bytes(self, request_id: str) -> bytes:
         """The MP4 this job's URL serves."""
-        return mp4(self.jobs[request_id].outcome.size)
+        job = self.jobs[request_id]
+        first_frame = inline_images(job.body)
+        if self.draws_scenes and job.outcome == VideoOutcome() and first_frame:
+            return scene_film(first_frame[0].data)
+        return mp4(job.outcome.size)
+
+    def _picture(self, recorded: Recorded) -> bytes:
+        prompt = recorded.fields.get("prompt")
+        if self.draws_scenes and isinstance(prompt, str):
+            return scene_picture(prompt, take=len(self.requests))
+        return self.picture
 
     # -- serving ----------------------------------------------------------------------------
 
@@ -277,7 +290,7 @@ class XAIStandin(LoopbackServer):
             message = f"The model {model} does not exist or your team does not have access to it."
             return _json(404, error_body(message, "Some requested entity was not found"))
         scripted = request[SCRIPTED]
-        picture = scripted.b64_json or base64.b64encode(self.picture).decode()
+        picture = scripted.b64_json or base64.b64encode(self._picture(recorded)).decode()
         item = {"b64_json": picture, "revised_prompt": ""}
         answer: dict[str, object] = {"created": int(time.time()), "data": [item]}
         if self.image_ticks is not None:
@@ -324,7 +337,7 @@ class XAIStandin(LoopbackServer):
         job = self.jobs.get(request.match_info["name"].removesuffix(".mp4"))
         if job is None or job.outcome.kind == "missing_file":
             return web.Response(status=404, text="Not Found")
-        data = mp4(job.outcome.size)
+        data = self.video_bytes(job.request_id)
         if job.outcome.declare_length:
             return web.Response(body=data, content_type="video/mp4")
         response = web.StreamResponse(headers={"content-type": "video/mp4"})
