@@ -79,6 +79,8 @@ class StoryBot(commands.Bot):
                 settings.video_timeout_seconds,
             )
             self.video_loop.start()
+        if self.services.web is not None:
+            await self.services.web.start()
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -103,6 +105,8 @@ class StoryBot(commands.Bot):
     async def close(self) -> None:
         if self.video_loop is not None:
             self.video_loop.stop()
+        if self.services.web is not None:
+            await self.services.web.stop()
         await super().close()
 
 

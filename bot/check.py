@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from bot.book.web import web_config
 from bot.lineup import Lineup
 from bot.settings import Settings
 from bot.tiers import Tier, TierTable
@@ -113,6 +114,7 @@ def report(settings: Settings, lineup: Lineup, tiers: TierTable) -> list[str]:
             f"  {settings.text_model} (OpenAI): missing key (OPENAI_API_KEY); "
             "scene text is the member's premise or direction"
         )
+    lines.append(f"Storybook web server: {web_config(settings)[1]}")
     lines.append("Tiers:")
     for tier in tiers.tiers.values():
         lines += _tier_lines(tier, tiers.default, lineup)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 
+from bot.book.page import PageTooLarge
+from bot.book.problems import EmptyStory, NoStoryHere, UnknownStory
 from providers.errors import (
     ContentRefused,
     InvalidRequest,
@@ -60,10 +62,21 @@ def unavailable_text(model: str, provider: str) -> str:
     return f"{model} is not available from {provider} right now; pick another model."
 
 
+_BOOK_TEXTS: dict[type[BaseException], str] = {
+    NoStoryHere: "You have no story in this channel yet: start one with `/story start`, "
+    "or pick a story of this server in the `story` option.",
+    UnknownStory: "There is no such story on this server: pick one from the `story` list.",
+    EmptyStory: "This story has no scene to show yet.",
+    PageTooLarge: "This story is too long for one page within this server's upload limit.",
+}
+
+
 def member_text(exc: BaseException) -> str:
     """Text for any failure; an unexpected one is logged under an incident id the member sees."""
     if isinstance(exc, Refusal):
         return exc.text
+    if type(exc) in _BOOK_TEXTS:
+        return _BOOK_TEXTS[type(exc)]
     if isinstance(exc, ProviderError):
         return provider_text(exc)
     if isinstance(exc, QuotaExceeded):

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import discord
 
+from bot.book.service import Storybook
 from bot.buttons import SceneButton
 from bot.services import SceneCard, VideoBadge
 from bot.standing import Standing
@@ -13,6 +15,8 @@ from bot.tiers import Tier
 from providers.registry import Catalog, ModelSpec
 from storage import GuildSettings, UsageKind, UsageSummary
 
+BOOK_PAGE_NAME = "storybook.html"
+BOOK_FILM_NAME = "storybook.mp4"
 IMAGE_NAME = "scene.png"
 VIDEO_NAME = "scene.mp4"
 EMBED_COLOUR = discord.Colour.from_rgb(88, 101, 242)
@@ -151,3 +155,41 @@ def help_embed(commands: list[tuple[str, str]], standing: Standing) -> discord.E
     resets = int(standing.resets_at.timestamp())
     embed.add_field(name="Left today", value=f"{left}; resets <t:{resets}:R>", inline=False)
     return embed
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB"
+
+
+def _film_line(book: Storybook, upload_limit: int) -> str:
+    film = book.film
+    if film is None:
+        return (
+            "🎬 No scene is animated yet, so there is no film: press **Animate** under a scene, "
+            "then ask for the book again."
+        )
+    scenes = "scene" if len(film.numbers) == 1 else "scenes"
+    if book.film_fits:
+        return f"🎬 The film: {len(film.numbers)} animated {scenes}, {film.seconds:.0f} s."
+    where = ": it plays at the link" if book.link else ""
+    return (
+        f"🎬 The film ({_mib(len(film.mp4))}) is larger than this server's upload limit "
+        f"({_mib(upload_limit)}), so it is not attached; it is kept{where}."
+    )
+
+
+def book_message(book: Storybook, upload_limit: int) -> dict[str, Any]:
+    """The `/story book` answer: the page, the film when it fits, and what they hold."""
+    scenes = "scene" if book.scenes == 1 else "scenes"
+    title = discord.utils.escape_markdown(book.title)
+    lines = [f"📖 **{title}**: {book.scenes} {scenes} on one page (open it in a browser)."]
+    if book.link:
+        lines.append(f"🔗 Full size, with every video: {book.link}")
+    lines.append(_film_line(book, upload_limit))
+    if book.film is not None and book.film.left_out:
+        left_out = ", ".join(str(n) for n in book.film.left_out)
+        lines.append(f"Not in the film (their videos have another format): scene {left_out}.")
+    files = [discord.File(io.BytesIO(book.page.html), filename=BOOK_PAGE_NAME)]
+    if book.film is not None and book.film_fits:
+        files.append(discord.File(io.BytesIO(book.film.mp4), filename=BOOK_FILM_NAME))
+    return {"content": "\n".join(lines), "attachments": files, "allowed_mentions": NO_PINGS}

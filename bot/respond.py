@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
@@ -23,6 +23,7 @@ else:
     Interaction = discord.Interaction
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def actor_of(interaction: discord.Interaction[Any]) -> Actor:
@@ -131,6 +132,17 @@ async def _show_without_token(
         with contextlib.suppress(discord.HTTPException):
             await interaction.delete_original_response()
     return message
+
+
+async def post_answer(
+    interaction: Interaction, work: Awaitable[T], render: Callable[[T], dict[str, Any]]
+) -> None:
+    """Run deferred work and end the interaction in its rendered answer or an error."""
+    try:
+        result = await work
+        await interaction.edit_original_response(**render(result))
+    except Exception as exc:  # every failure ends in a message (SPEC §10)
+        await _fail(interaction, member_text(exc))
 
 
 def scene_message(card: SceneCard) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from providers.base import (
 )
 from providers.errors import ModelGone, ProviderError
 from providers.images import BadImage, prepare_reference
-from providers.registry import VIDEO_MODEL, ModelSpec, Provider, Resolved
+from providers.registry import VIDEO_MODEL, Catalog, ModelSpec, Provider, Resolved
 from storage import (
     JobAlreadyActive,
     JobState,
@@ -394,11 +394,7 @@ class StoryService:
         detail: str | None = None,
         png: bytes | None = None,
     ) -> SceneCard:
-        catalog = self.policy.catalog
-        # A MODELS_FILE may since have dropped the model; the scene still names it.
-        shown = (
-            catalog.get(scene.model_key).display if scene.model_key in catalog else scene.model_key
-        )
+        shown = model_display(self.policy.catalog, scene.model_key)
         return SceneCard(
             scene_id=scene.id,
             story_title=story.title,
@@ -416,8 +412,7 @@ class StoryService:
         """The scenes members have seen, in order. A new scene whose drawing failed was never
         shown: it keeps its row (and failure reason) but neither a told number nor a place in
         the writer's context."""
-        scenes = await self.storage.scenes.list_for_story(story_id)
-        return sorted((s for s in scenes if s.told_number is not None), key=_told_order)
+        return told(await self.storage.scenes.list_for_story(story_id))
 
     async def _scene(self, scene_id: int) -> Scene:
         scene = await self.storage.scenes.get(scene_id)
@@ -444,6 +439,17 @@ class StoryService:
             raise
         cost = self._reported.pop(ticket.reservation, None)
         await self.storage.usage.settle(ticket.reservation, succeeded=True, cost_usd=cost)
+
+
+def told(scenes: Sequence[Scene]) -> list[Scene]:
+    """The scenes members have seen, in the order of their numbers. A scene whose drawing
+    failed was never shown: it keeps its row (and failure reason) but no number."""
+    return sorted((s for s in scenes if s.told_number is not None), key=_told_order)
+
+
+def model_display(catalog: Catalog, key: str) -> str:
+    """The model's display name; a MODELS_FILE may since have dropped it, then its key."""
+    return catalog.get(key).display if key in catalog else key
 
 
 def _title(premise: str) -> str:

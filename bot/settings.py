@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # PostgreSQL instead of SQLite under DATA_DIR (SPEC §11); secret, as it may hold a password.
     database_url: SecretStr | None = None
+    web_port: int | None = Field(default=None, ge=0, le=65535)
+    web_base_url: str | None = None
+    web_secret: SecretStr | None = None
 
     @field_validator("owner_ids", mode="before")
     @classmethod
@@ -52,6 +55,13 @@ class Settings(BaseSettings):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
         if isinstance(value, int):
             return frozenset({value})
+        return value
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
         return value
 
     @field_validator("log_level")
@@ -86,7 +96,13 @@ class Settings(BaseSettings):
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, so logging can scrub them."""
-        values = (self.discord_token, self.openai_api_key, self.xai_api_key, self.gemini_api_key)
+        values = (
+            self.discord_token,
+            self.openai_api_key,
+            self.xai_api_key,
+            self.gemini_api_key,
+            self.web_secret,
+        )
         found = tuple(v.get_secret_value() for v in values if v and v.get_secret_value())
         password = urlsplit(self.database() or "").password
         return (*found, password) if password else found

@@ -48,7 +48,7 @@ async def deliver(bot: StoryBot, job: VideoJob) -> bool:
         size = await asyncio.to_thread(_size, video)
         if size < 0:
             card, video = _with(card, VideoBadge.FAILED, "the video file is missing"), None
-        elif size > _upload_limit(bot, job.guild_id):
+        elif size > upload_limit(bot, job.guild_id):
             card, video = _with(card, VideoBadge.TOO_LARGE, None), None
     channel = bot.get_partial_messageable(scene.channel_id, guild_id=job.guild_id)
     try:
@@ -118,7 +118,8 @@ def _too_large(exc: discord.HTTPException) -> bool:
     return exc.code == TOO_LARGE_CODE or exc.status == 413
 
 
-def _upload_limit(bot: StoryBot, guild_id: int) -> int:
+def upload_limit(bot: StoryBot, guild_id: int) -> int:
+    """What the bot may attach in this guild (10, 50 or 100 MiB by boost level)."""
     guild = bot.get_guild(guild_id)
     return guild.filesize_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
 

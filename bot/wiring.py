@@ -4,6 +4,7 @@ timeout and is closed on shutdown."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -11,6 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 import openai
 
+from bot.book.service import StorybookService
+from bot.book.web import BookServer, web_config
 from bot.policy import Policy
 from bot.services import StoryService
 from bot.settings import Settings
@@ -24,6 +27,7 @@ from providers.xai_images import XAIImages
 from providers.xai_video import XAIVideo
 from storage import Storage
 
+log = logging.getLogger(__name__)
 IMAGE_TIMEOUT = 240.0  # seconds; image models can take a minute or two with many photos
 TEXT_TIMEOUT = 60.0
 RETRIES = 2
@@ -38,6 +42,8 @@ class Services:
     stories: StoryService
     storage: Storage
     video: VideoProvider | None
+    books: StorybookService
+    web: BookServer | None  # started and stopped with the bot
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -99,4 +105,9 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         closers.append(gemini.aio.aclose)
     policy = Policy(catalog, tiers, frozenset(images), storage, settings.owner_ids)
     stories = StoryService(policy, storage, images, writer, video_available=video is not None)
-    return Services(settings, policy, stories, storage, video, closers)
+    config, why = web_config(settings)
+    if config is None and settings.web_base_url:
+        log.warning("storybook web server %s", why)
+    books = StorybookService(storage, catalog, config.links if config else None)
+    web = BookServer(books, config) if config else None
+    return Services(settings, policy, stories, storage, video, books, web, closers)

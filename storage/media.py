@@ -1,5 +1,5 @@
 """Media files under DATA_DIR (SPEC §9): images/{scene_id}.png, videos/{scene_id}.mp4,
-references/{story_id}/{position}.{png|jpg|webp}.
+references/{story_id}/{position}.{png|jpg|webp}, and films/{story_id}.mp4 (the storybook's film).
 
 Names are built from integer ids and fixed extensions only, never from user input. Every
 write goes to a temp file in the target's folder, is fsynced, then `os.replace`d over the
@@ -94,10 +94,11 @@ class MediaStore:
         self.images_dir = root / "images"
         self.videos_dir = root / "videos"
         self.references_dir = root / "references"
+        self.films_dir = root / "films"
 
     async def create_folders(self) -> None:
-        """Create images/, videos/ and references/ if missing."""
-        for folder in (self.images_dir, self.videos_dir, self.references_dir):
+        """Create images/, videos/, references/ and films/ if missing."""
+        for folder in (self.images_dir, self.videos_dir, self.references_dir, self.films_dir):
             await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
 
     async def remove_temp_files(self) -> int:
@@ -107,7 +108,7 @@ class MediaStore:
     def _remove_temp_files(self) -> int:
         story_dirs = [path for path in self.references_dir.glob("*") if path.is_dir()]
         removed = 0
-        for folder in (self.images_dir, self.videos_dir, *story_dirs):
+        for folder in (self.images_dir, self.videos_dir, self.films_dir, *story_dirs):
             for leftover in folder.glob(f"*{TEMP_SUFFIX}"):
                 leftover.unlink(missing_ok=True)
                 removed += 1
@@ -120,6 +121,10 @@ class MediaStore:
     def video_path(self, scene_id: int) -> Path:
         """Where the scene's video lives."""
         return self.videos_dir / f"{_id(scene_id)}.mp4"
+
+    def film_path(self, story_id: int) -> Path:
+        """Where the story's joined film is kept."""
+        return self.films_dir / f"{_id(story_id)}.mp4"
 
     def reference_dir(self, story_id: int) -> Path:
         """The folder of the story's reference photos."""
@@ -146,6 +151,18 @@ class MediaStore:
         target = self.video_path(scene_id)
         await asyncio.to_thread(atomic_write, target, mp4)
         return target
+
+    async def read_video(self, scene_id: int) -> bytes | None:
+        """The scene's MP4, or None if it has none."""
+        return await asyncio.to_thread(_read_if_exists, self.video_path(scene_id))
+
+    async def save_film(self, story_id: int, mp4: bytes) -> None:
+        """Keep (or replace) the story's joined film atomically."""
+        await asyncio.to_thread(atomic_write, self.film_path(story_id), mp4)
+
+    async def read_film(self, story_id: int) -> bytes | None:
+        """The story's kept film, or None."""
+        return await asyncio.to_thread(_read_if_exists, self.film_path(story_id))
 
     async def save_video_stream(
         self, scene_id: int, chunks: AsyncIterable[bytes], max_bytes: int
@@ -204,6 +221,7 @@ class MediaStore:
     async def delete_story_media(self, story_id: int, scene_ids: Iterable[int]) -> None:
         """Remove the story's reference photos and its scenes' images and videos."""
         paths = [p for s in scene_ids for p in (self.image_path(s), self.video_path(s))]
+        paths.append(self.film_path(story_id))
         await asyncio.to_thread(_delete_all, self.reference_dir(story_id), paths)
 
 

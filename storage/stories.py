@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from storage.clock import Clock, from_db_time, to_db_time, utc_now
 from storage.errors import NotFound
 from storage.sql import Backend, Row
+
+_LIKE_SPECIALS = re.compile(r"[\\%_]")  # escaped so a typed title part matches literally
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,16 @@ class StoryRepository:
             (guild_id, channel_id, author_id),
         )
         return _story(row) if row is not None else None
+
+    async def in_guild(self, guild_id: int, title_part: str = "", limit: int = 25) -> list[Story]:
+        """The guild's stories whose title contains `title_part` (any case), newest first."""
+        pattern = "%" + _LIKE_SPECIALS.sub(r"\\\g<0>", title_part) + "%"
+        rows = await self._db.fetch_all(
+            """SELECT * FROM stories WHERE guild_id = ? AND lower(title) LIKE lower(?) ESCAPE '\\'
+                ORDER BY id DESC LIMIT ?""",
+            (guild_id, pattern, limit),
+        )
+        return [_story(row) for row in rows]
 
     async def add_reference(self, photo: ReferencePhoto) -> None:
         """Record a reference photo whose file is already stored."""

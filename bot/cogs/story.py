@@ -1,4 +1,4 @@
-"""/story start and /story continue: parse → check → defer → service → scene message."""
+"""/story start, /story continue and /story book: parse → check → defer → service → answer."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.book.problems import NoStoryHere, UnknownStory
 from bot.errors import Refusal
 from bot.policy import UploadInfo
-from bot.render import choice_name
-from bot.respond import Interaction, acknowledge, actor_of, post_scene, refuse
+from bot.render import book_message, choice_name
+from bot.respond import Interaction, acknowledge, actor_of, post_answer, post_scene, refuse
 from bot.scene_actions import REFUSALS
 from bot.services import Upload
+from bot.video_delivery import upload_limit
 
 if TYPE_CHECKING:
     from bot.app import StoryBot
@@ -37,6 +39,16 @@ async def model_autocomplete(
         )
         for spec in specs
     ]
+
+
+async def story_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """This server's stories by title (never another server's); the value is the story id."""
+    if interaction.guild_id is None:
+        return []
+    stories = await interaction.client.services.books.stories(interaction.guild_id, current)
+    return [app_commands.Choice(name=s.title[:100], value=str(s.id)) for s in stories]
 
 
 def _premise(value: str) -> str:
@@ -113,3 +125,17 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
             return
         if await acknowledge(interaction, ticket):
             await post_scene(interaction, stories.continue_story(ticket, direction))
+
+    @app_commands.command(name="book", description="The whole story as one page and one film")
+    @app_commands.describe(story="Which story (default: your latest one in this channel)")
+    @app_commands.autocomplete(story=story_autocomplete)
+    async def book(self, interaction: Interaction, story: str | None = None) -> None:
+        books = self.bot.services.books
+        try:
+            chosen = await books.choose(actor_of(interaction), story)
+        except (NoStoryHere, UnknownStory) as exc:
+            await refuse(interaction, exc)
+            return
+        await interaction.response.defer(thinking=True)
+        limit = upload_limit(self.bot, chosen.guild_id)
+        await post_answer(interaction, books.make(chosen, limit), lambda b: book_message(b, limit))
