@@ -1,6 +1,8 @@
 """`python -m demo`: start the Discord and provider stand-ins on 127.0.0.1, build the real bot
 from the environment exactly as `python -m bot` does, play start → regenerate → animate →
-continue, and print what a member would see. No token, no keys, a few seconds."""
+continue → animate → /story book, and print what a member would see and where the files are.
+No token, no keys, a few seconds. The stand-ins draw each scene's words on a gradient and
+animate it into a real H.264 MP4, so every file the demo leaves opens in an ordinary viewer."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import argparse
 import asyncio
 import contextlib
 import os
+import socket
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable
 from pathlib import Path
+
+import aiohttp
 
 from bot.__main__ import ConfigError, load_configuration
 from bot.app import StoryBot
@@ -25,7 +30,7 @@ from tests.fakes.discord import DiscordStandin, InteractionRecord, StoredMessage
 from tests.fakes.discord.fixtures import running
 from tests.fakes.gemini_api import GeminiStandin
 from tests.fakes.openai_api import OpenAIStandin
-from tests.fakes.pictures import png
+from tests.fakes.scene_art import scene_picture
 from tests.fakes.xai_api import EDITS, XAIStandin
 
 LATENCY = 0.2  # seconds per provider answer: looks real, stays fast
@@ -41,7 +46,15 @@ class DemoFailed(Exception):
     """A step did not produce what a member should see; the message says which."""
 
 
-def _environment(discord: DiscordStandin, openai: str, xai: str, gemini: str, data: Path) -> None:
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _environment(
+    discord: DiscordStandin, openai: str, xai: str, gemini: str, data: Path, web_port: int
+) -> None:
     os.environ.update(
         DISCORD_TOKEN=discord.token,
         DISCORD_API_BASE_URL=discord.api_base_url,
@@ -56,6 +69,9 @@ def _environment(discord: DiscordStandin, openai: str, xai: str, gemini: str, da
         DEFAULT_TIER="premium",
         VIDEO_POLL_SECONDS="0.2",
         LOG_LEVEL="WARNING",
+        WEB_BASE_URL=f"http://127.0.0.1:{web_port}",
+        WEB_PORT=str(web_port),
+        WEB_SECRET="demo-secret-not-for-production",  # noqa: S106 - a loopback demo only
     )
     for name in ("DEV_GUILD_ID", "MODELS_FILE", "TIERS_FILE", "TEXT_MODEL"):
         os.environ.pop(name, None)
@@ -119,7 +135,9 @@ async def _play(
     discord: DiscordStandin, xai: XAIStandin, openai: OpenAIStandin, data: Path
 ) -> None:
     openai.scene_text = SCENES[0]
-    photo = {"reference": Upload(png((256, 256), "orange"), "my-fox.png", "image/png")}
+    xai.draws_scenes = openai.draws_scenes = True  # pictures of the scene's words, real MP4s
+    fox = scene_picture("my fox", (256, 256))
+    photo = {"reference": Upload(fox, "my-fox.png", "image/png")}
     options = {"premise": PREMISE, "model": "grok-imagine"}
     title = f'/story start premise:"{PREMISE}" reference:my-fox.png model:grok-imagine'
     scene = await _step(
@@ -135,7 +153,7 @@ async def _play(
     def press(action: str) -> Awaitable[StoredMessage | None]:
         return _final(discord.click(scene, f"scene:{action}:{scene_id}"))
 
-    xai.picture = png((64, 64), "teal")  # the stand-in draws a different picture this time
+    # The stand-in draws the scene again in other colours (another take).
     await _step("click Regenerate (the message says it is redrawing)", press("regen"))
     edited = await _step("wait for the new picture in that message", _redrawn(discord, scene))
     if edited.id != scene.id or edited.attachments[0].data == before:
@@ -153,6 +171,33 @@ async def _play(
     _sent(xai, "the reference photo and scene 1's picture")
     second = _existing(data / "images" / f"{_scene_id(follow)}.png", "scene 2's picture")
     print(f"    picture on disk: {second}")
+    await _step(
+        "click Animate on scene 2",
+        _final(discord.click(follow, f"scene:animate:{_scene_id(follow)}")),
+    )
+    await _step("wait for scene 2's MP4", _video(discord, follow))
+    await _book(discord, data)
+
+
+async def _book(discord: DiscordStandin, data: Path) -> None:
+    """`/story book`, and the page and film it attached, saved where the demo says."""
+    book = await _step("/story book", _final(discord.slash("story", "book")))
+    for line in book.content.splitlines():
+        print(f"    │ {line}")
+    print(f"    └ attachments: {', '.join(book.filenames) or '(none)'}")
+    folder = data / "storybook"
+    await asyncio.to_thread(folder.mkdir, exist_ok=True)
+    for attachment in book.attachments:
+        path = folder / attachment.filename
+        await asyncio.to_thread(path.write_bytes, attachment.data)
+        print(f"    {attachment.filename} as the member got it: {path.resolve()}")
+    if "storybook.mp4" not in book.filenames:
+        raise DemoFailed("/story book attached no film")
+    links = [word for word in book.content.split() if word.startswith("http")]
+    if links:
+        async with aiohttp.ClientSession() as http, http.get(links[0]) as page:
+            size = len(await page.read())
+        print(f"    the link answers HTTP {page.status} ({size:,} bytes) while the bot runs")
 
 
 async def _final(sent: Awaitable[InteractionRecord]) -> StoredMessage | None:
@@ -177,7 +222,7 @@ async def run_demo(data: Path) -> None:
         openai = await stack.enter_async_context(OpenAIStandin(latency=LATENCY))
         xai = await stack.enter_async_context(XAIStandin(latency=LATENCY))
         gemini = await stack.enter_async_context(GeminiStandin(latency=LATENCY))
-        _environment(discord, openai.base_url, xai.base_url, gemini.base_url, data)
+        _environment(discord, openai.base_url, xai.base_url, gemini.base_url, data, _free_port())
         print(
             f"Discord stand-in {discord.api_base_url}; OpenAI, xAI, Gemini stand-ins on 127.0.0.1"
         )
@@ -212,8 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     except (DemoFailed, DataDirInUse) as exc:
         print(f"\n✗ demo failed: {exc}", file=sys.stderr)
         return 1
-    print(f"\nDone in {time.monotonic() - began:.1f} s. Files the bot wrote:")
-    for path in sorted(p for p in data.rglob("*") if p.is_file() and p.suffix in (".png", ".mp4")):
+    print(
+        f"\nDone in {time.monotonic() - began:.1f} s. Files (storybook/ holds what the member got):"
+    )
+    kinds = (".png", ".mp4", ".html")
+    for path in sorted(p for p in data.rglob("*") if p.is_file() and p.suffix in kinds):
         print(f"  {path.resolve()}  ({path.stat().st_size:,} bytes)")
     return 0
 

@@ -1,4 +1,5 @@
-"""`make demo` keeps working: `python -m demo` exits 0 and names the PNG and MP4 it produced."""
+"""`make demo` keeps working: `python -m demo` exits 0 and names the PNG and MP4 it produced,
+and the storybook's page and film, which are real files an ordinary viewer opens."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+import av
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,3 +40,25 @@ def test_python_m_demo_plays_the_session_and_names_an_existing_png_and_mp4(
         assert path.is_relative_to(data.resolve()), path
     assert videos[0].read_bytes()[4:8] == b"ftyp"
     assert "Traceback" not in done.stderr, done.stderr
+    _assert_real_media(pictures, videos)
+    assert "→ /story book" in transcript
+    book = dict(re.findall(r"(storybook\.(?:html|mp4)) as the member got it: (\S+)", transcript))
+    page, film = Path(book["storybook.html"]), Path(book["storybook.mp4"])
+    assert page.is_relative_to(data.resolve())
+    assert film.is_relative_to(data.resolve())
+    assert "At dawn the whale surfaced" in page.read_text(encoding="utf-8")
+    with av.open(str(film), "r") as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(video=0)) > 2 * len(videos)
+
+
+def _assert_real_media(pictures: list[Path], videos: list[Path]) -> None:
+    """Not a flat square: the stand-in drew the scene's words; the MP4 decodes as H.264."""
+    for path in pictures:
+        with Image.open(path) as picture:
+            assert picture.size[0] >= 256
+            assert len(picture.convert("RGB").getcolors(maxcolors=1 << 16) or range(1 << 16)) > 50
+    for path in videos:
+        with av.open(str(path), "r") as container:
+            assert container.streams.video[0].codec_context.name == "h264"
+            assert sum(1 for _ in container.decode(video=0)) > 1
