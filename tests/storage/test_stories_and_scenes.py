@@ -34,6 +34,25 @@ async def test_latest_story_is_per_member_and_channel(storage: Storage) -> None:
     assert nobody is None
 
 
+async def test_a_guilds_stories_are_found_by_a_part_of_their_title(storage: Storage) -> None:
+    fox = await new_story(storage)  # "The Flying Fox"
+    odd = await storage.stories.create(
+        guild_id=GUILD, channel_id=CHANNEL, author_id=AUTHOR, premise="p",
+        title="100% of_the \\ fox", model_key="m", video_mode=False,
+    )  # fmt: skip
+    await storage.stories.create(
+        guild_id=GUILD + 1, channel_id=CHANNEL, author_id=AUTHOR, premise="p",
+        title="The Flying Fox", model_key="m", video_mode=False,
+    )  # fmt: skip
+    assert await storage.stories.in_guild(GUILD, "FLYING") == [fox]
+    assert await storage.stories.in_guild(GUILD, "fox") == [odd, fox]  # newest first
+    assert await storage.stories.in_guild(GUILD, "0% of_") == [odd]  # typed literally
+    assert await storage.stories.in_guild(GUILD, "_") == [odd]
+    assert await storage.stories.in_guild(GUILD, "\\") == [odd]
+    assert await storage.stories.in_guild(GUILD, "%") == [odd]
+    assert await storage.stories.in_guild(GUILD, "", limit=1) == [odd]
+
+
 async def test_reference_photos_come_back_in_attachment_order(storage: Storage) -> None:
     story = await new_story(storage)
     await storage.add_reference_photo(story.id, 1, b"jpeg", "image/jpeg")

@@ -16,9 +16,15 @@ from tests.bot.book.builders import Site
 SECRET = "web-secret-for-tests"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """The book is built through the storage interface alone: both backends."""
+    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
 @pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "data")
+async def storage(tmp_path: Path, database_url: str | None) -> AsyncIterator[Storage]:
+    opened = await Storage.open(tmp_path / "data", database_url=database_url)
     yield opened
     await opened.close()
 
