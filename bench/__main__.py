@@ -1,17 +1,19 @@
 """`make bench`: every benchmark in turn — storage, then the bot (start-up, acknowledgement,
-overhead), then the video loop and memory. Each prints its table and writes bench/results/."""
+overhead), then the video loop and memory, then the storybook. Each prints its table and writes
+bench/results/."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bench import bot_bench, storage_bench, video_bench
+from bench import book_bench, bot_bench, storage_bench, video_bench
 
 
 def main() -> None:
     storage_bench.main()
     asyncio.run(bot_bench.run(list(bot_bench.SCENARIOS)))
     asyncio.run(video_bench.run(video_bench.JOBS))
+    asyncio.run(book_bench.run())
 
 
 if __name__ == "__main__":
