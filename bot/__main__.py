@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
@@ -53,16 +54,29 @@ def usable_data_dir(path: Path) -> None:
         raise ConfigError(f"DATA_DIR {path} is not writable: {exc.strerror or exc}") from exc
 
 
+def _check(settings: Settings, catalog: Catalog, tiers: TierTable, *, live: bool) -> int:
+    lineup = Lineup(catalog, settings.keyed_providers())
+    print("\n".join(report(settings, lineup, tiers)))
+    healthy = True
+    if live:
+        from bot.live_check import check_live  # SDK clients are built only when asked
+
+        lines, healthy = asyncio.run(check_live(settings, lineup, tiers))
+        print("\n".join(lines))
+    return 0 if settings.discord_token and healthy else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="StoryBot")
     parser.add_argument("command", nargs="?", choices=["run", "check"], default="run")
+    parser.add_argument(
+        "--live", action="store_true", help="check: ask each keyed provider which models it serves"
+    )
     args = parser.parse_args(argv)
     try:
         settings, catalog, tiers = load_configuration()
         if args.command == "check":
-            lineup = Lineup(catalog, settings.keyed_providers())
-            print("\n".join(report(settings, lineup, tiers)))
-            return 0 if settings.discord_token else 1
+            return _check(settings, catalog, tiers, live=args.live)
     except (ConfigError, PermissionError) as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 1

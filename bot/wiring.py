@@ -62,14 +62,16 @@ def _is_private(url: str) -> bool:
         return False
 
 
-def _openai(key: str, base_url: str | None, timeout: float) -> openai.AsyncOpenAI:
+def openai_client(
+    key: str, base_url: str | None, timeout: float, retries: int = RETRIES
+) -> openai.AsyncOpenAI:
     # The SDK's aiohttp transport (aiohttp comes with discord.py): its connector costs far
     # less CPU per request than the default pool, which scans every connection each time.
     return openai.AsyncOpenAI(
         api_key=key,
         base_url=base_url,
         timeout=timeout,
-        max_retries=RETRIES,
+        max_retries=retries,
         http_client=openai.DefaultAioHttpClient(timeout=timeout),
     )
 
@@ -82,12 +84,12 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
     video: VideoProvider | None = None
     if settings.openai_api_key:
         key = settings.openai_api_key.get_secret_value()
-        client = _openai(key, settings.openai_base_url, IMAGE_TIMEOUT)
+        client = openai_client(key, settings.openai_base_url, IMAGE_TIMEOUT)
         images[Provider.OPENAI] = OpenAIImages(client)
         writer = OpenAISceneWriter(client.with_options(timeout=TEXT_TIMEOUT), settings.text_model)
         closers.append(client.close)
     if settings.xai_api_key:
-        client = _openai(
+        client = openai_client(
             settings.xai_api_key.get_secret_value(), settings.xai_base_url, IMAGE_TIMEOUT
         )
         http = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0))

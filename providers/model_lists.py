@@ -1,0 +1,70 @@
+"""Which models a key reaches, as each provider lists them (for `check --live`, SPEC §2):
+OpenAI `GET /v1/models`, xAI `GET /v1/image-generation-models`, Gemini `models.list`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Mapping
+
+import aiohttp
+import openai
+from google import genai
+from google.genai import errors as genai_errors
+
+from providers.errors import Unavailable
+from providers.openai_errors import redact
+
+# What a listing call may raise on a network, HTTP or parsing failure; all mean "not reached".
+_FAILURES = (
+    openai.OpenAIError,
+    genai_errors.APIError,
+    aiohttp.ClientError,
+    OSError,
+    TimeoutError,
+    ValueError,
+)
+
+
+async def openai_models(client: openai.AsyncOpenAI) -> frozenset[str]:
+    return await _listing("OpenAI", _openai(client))
+
+
+async def xai_image_models(client: openai.AsyncOpenAI) -> frozenset[str]:
+    """The ids and aliases of xAI's image models (a request may name either)."""
+    return await _listing("xAI", _xai(client))
+
+
+async def gemini_models(client: genai.Client) -> frozenset[str]:
+    return await _listing("Google", _gemini(client))
+
+
+async def _listing(provider: str, call: Awaitable[frozenset[str]]) -> frozenset[str]:
+    try:
+        return await call
+    except _FAILURES as exc:
+        status = getattr(exc, "status_code", None) or getattr(exc, "code", None)
+        detail = f"HTTP {status}" if isinstance(status, int) else type(exc).__name__
+        raise Unavailable(provider, redact(f"the model list could not be read ({detail})")) from exc
+
+
+async def _openai(client: openai.AsyncOpenAI) -> frozenset[str]:
+    return frozenset([model.id async for model in client.models.list()])
+
+
+async def _xai(client: openai.AsyncOpenAI) -> frozenset[str]:
+    answer = await client.get("/image-generation-models", cast_to=object)
+    models = answer.get("models") if isinstance(answer, Mapping) else None
+    if not isinstance(models, list):
+        raise ValueError("no models list")
+    ids: set[str] = set()
+    for model in models:
+        if isinstance(model, Mapping) and isinstance(model.get("id"), str):
+            ids.add(model["id"])
+            aliases = model.get("aliases")
+            if isinstance(aliases, list):
+                ids.update(alias for alias in aliases if isinstance(alias, str))
+    return frozenset(ids)
+
+
+async def _gemini(client: genai.Client) -> frozenset[str]:
+    pager = await client.aio.models.list(config={"page_size": 100})
+    return frozenset([(model.name or "").removeprefix("models/") async for model in pager])
