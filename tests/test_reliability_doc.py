@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_test_the_fault_matrix_names_exists() -> None:
     doc = (ROOT / "docs" / "RELIABILITY.md").read_text()
-    named = re.findall(r"`([a-z_/]+\.py)::([A-Za-z0-9_]+)`", doc)
+    named = re.findall(r"`([a-z0-9_/]+\.py)::([A-Za-z0-9_]+)`", doc)
     assert len(named) > 50
     missing = [
         f"{path}::{name}"
