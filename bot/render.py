@@ -49,10 +49,13 @@ def scene_image(card: SceneCard) -> discord.File:
     return discord.File(source, filename=IMAGE_NAME)
 
 
-def scene_view(scene_id: int, *, disabled: bool = False) -> discord.ui.View:
-    """The three persistent buttons; their state lives in the custom_id."""
+def scene_view(scene_id: int, *, animate: bool, disabled: bool = False) -> discord.ui.View:
+    """The persistent buttons (Animate only where the tier has video); their state lives in
+    the custom_id."""
     view = discord.ui.View(timeout=None)
     for action in SceneButton.ACTIONS:
+        if action == "animate" and not animate:
+            continue
         button = SceneButton(action, scene_id)
         button.item.disabled = disabled
         view.add_item(button)

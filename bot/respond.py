@@ -56,6 +56,7 @@ class Redraw:
 
     scene_id: int
     shown: discord.Embed | None  # the message's embed when the button was pressed
+    animate: bool  # the message offers Animate
 
 
 async def acknowledge(
@@ -74,7 +75,7 @@ async def acknowledge(
         else:
             await interaction.response.edit_message(
                 embed=redrawing_embed(redraw.shown),
-                view=scene_view(redraw.scene_id, disabled=True),
+                view=scene_view(redraw.scene_id, animate=redraw.animate, disabled=True),
                 allowed_mentions=NO_PINGS,
             )
     except discord.HTTPException:
@@ -149,7 +150,7 @@ def scene_message(card: SceneCard) -> dict[str, Any]:
     return {
         "embed": scene_embed(card),
         "attachments": [scene_image(card)],
-        "view": scene_view(card.scene_id),
+        "view": scene_view(card.scene_id, animate=card.animate),
         "allowed_mentions": NO_PINGS,
     }
 
@@ -165,7 +166,7 @@ async def _restore(interaction: Interaction, redraw: Redraw) -> None:
     """The scene message as it was before a Regenerate that failed, buttons live again."""
     if redraw.shown is None:
         return
-    embed, view = redraw.shown, scene_view(redraw.scene_id)
+    embed, view = redraw.shown, scene_view(redraw.scene_id, animate=redraw.animate)
     try:
         await interaction.edit_original_response(embed=embed, view=view, allowed_mentions=NO_PINGS)
     except discord.HTTPException:  # the token died: the bot's own token still can

@@ -79,6 +79,7 @@ class SceneCard:
     png: bytes | None = None  # the picture just drawn: uploaded as is, not read back from disk
     video: VideoBadge | None = None
     video_detail: str | None = None
+    animate: bool = True  # the server's tier has video: the scene offers Animate
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +220,7 @@ class StoryService:
                 )
                 drawn, png = await self._draw(ticket, story, scene, previous)
                 await self._drop_video(scene.id)  # the old picture's video, if any, is gone
-                return self._card(story, drawn, ticket.resolved.notice, png=png)
+                return await self._card(story, drawn, ticket.resolved.notice, png=png)
         finally:
             self._redrawing.discard(scene.id)
 
@@ -239,7 +240,7 @@ class StoryService:
         badge, detail = await self._queue_video_if_due(ticket.actor, story, drawn)
         # The number the database gave the drawn scene, not one counted before the insert: two
         # scenes of one story made at the same instant each show their own (SPEC §10).
-        return self._card(story, drawn, ticket.resolved.notice, badge, detail, png=png)
+        return await self._card(story, drawn, ticket.resolved.notice, badge, detail, png=png)
 
     async def _draw(
         self, ticket: Ticket, story: Story, scene: Scene, previous: Scene | None
@@ -325,7 +326,7 @@ class StoryService:
             if job.state is JobState.DONE:
                 raise Refusal("This scene is already animated.")
         await self._queue_video(actor, story, scene)
-        return self._card(story, scene, None, VideoBadge.PENDING)
+        return await self._card(story, scene, None, VideoBadge.PENDING)
 
     async def _queue_video_if_due(
         self, actor: Actor, story: Story, scene: Scene
@@ -383,9 +384,9 @@ class StoryService:
         badge, detail = None, None
         if job is not None and job.image_version == scene.image_version:
             badge, detail = _job_badge(job)
-        return self._card(story, scene, notice, badge, detail)
+        return await self._card(story, scene, notice, badge, detail)
 
-    def _card(
+    async def _card(
         self,
         story: Story,
         scene: Scene,
@@ -406,7 +407,12 @@ class StoryService:
             png=png,
             video=badge,
             video_detail=detail,
+            animate=await self.animates(story.guild_id),
         )
+
+    async def animates(self, guild_id: int) -> bool:
+        """Whether this server's scenes may be animated: without, no Animate button is shown."""
+        return self.video_available and (await self.policy.tier(guild_id)).video
 
     async def _told(self, story_id: int) -> list[Scene]:
         """The scenes members have seen, in order. A new scene whose drawing failed was never

@@ -183,3 +183,21 @@ async def test_a_failed_regenerate_puts_the_scene_back_as_it_was(harness: Harnes
     assert restored.embeds[0] == before
     assert restored.attachments[0].data == scene.attachments[0].data
     assert not any(button.get("disabled") for button in restored.buttons())
+
+
+async def test_a_tier_without_video_shows_no_animate_button_even_after_a_redraw(
+    harness: Harness,
+) -> None:
+    harness.env(DEFAULT_TIER="free")
+    await harness.start()
+    scene = await start_story(harness)
+    labels = [button["label"] for button in scene.buttons()]
+    assert labels == ["Regenerate", "Continue"]
+    await harness.discord.click(scene, custom_id(scene, "regen"))
+    redrawn = await regenerated(harness, scene)
+    assert [button["label"] for button in redrawn.buttons()] == ["Regenerate", "Continue"]
+    follow = await (
+        await harness.discord.click(scene, custom_id(scene, "continue"))
+    ).wait_for_final()
+    assert follow is not None
+    assert [button["label"] for button in follow.buttons()] == ["Regenerate", "Continue"]

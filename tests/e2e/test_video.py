@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from storage import JobState, VideoJob
-from tests.e2e.harness import Harness
+from tests.e2e.harness import OPERATOR_ID, Harness
 from tests.e2e.helpers import (
     VIDEOS_USED,
     custom_id,
@@ -366,10 +366,15 @@ async def test_regenerate_while_a_video_is_pending_drops_it_and_never_attaches_i
     )
 
 
-async def test_animate_is_refused_ephemerally_on_a_tier_without_video(harness: Harness) -> None:
-    harness.env(DEFAULT_TIER="free")
+async def test_animate_is_refused_ephemerally_once_the_tier_has_no_video(harness: Harness) -> None:
+    """A scene posted while the server's tier had video keeps its Animate button; pressed after
+    the server moved to a tier without video, it is refused."""
     await harness.start()
     scene = await start_story(harness)
+    tier = await harness.discord.slash(
+        "settings", "tier", options={"tier": "free"}, user=OPERATOR_ID
+    )
+    await tier.wait_for_final()
     ix = await harness.discord.click(scene, custom_id(scene, "animate"))
     assert "not available" in await refusal_text(ix)
     assert not harness.xai.requests_to(VIDEOS)
