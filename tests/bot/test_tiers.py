@@ -204,3 +204,16 @@ def test_tiers_file_missing_a_field_names_the_tier(tmp_path: Path) -> None:
         load_tiers(path, CATALOG)
     assert caught.value.line == 1
     assert "video" in str(caught.value)
+
+
+def test_tiers_file_with_an_unknown_image_quality_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "tiers.toml"
+    path.write_text(
+        '[tiers.free]\nmodels = "all"\nvideo = false\nscenes_per_day = 1\n'
+        "member_scenes_per_day = 1\nvideos_per_day = 0\nmax_references = 1\n"
+        'image_quality = "ultra"\n'
+    )
+    with pytest.raises(ConfigFileError) as caught:
+        load_tiers(path, CATALOG)
+    assert caught.value.line == 8
+    assert "image_quality" in str(caught.value)

@@ -194,6 +194,17 @@ async def test_a_queued_job_is_submitted_polled_downloaded_reported_and_counted(
     assert await videos_counted(storage) == 1
 
 
+@pytest.mark.parametrize(("reported", "counted"), [(0.4321, 0.4321), (None, 0.56)])
+async def test_a_finished_video_counts_the_cost_xai_reported_else_the_estimate(
+    storage: Storage, video: FakeVideo, reports: Reports, reported: float | None, counted: float
+) -> None:
+    video.final = VideoStatus(VideoState.DONE, url="https://x.test/v.mp4", cost_usd=reported)
+    job = await queue_job(storage)
+    await run_until_settled(make_loop(storage, video), storage, job)
+    summary = await storage.usage.summary_today(GUILD)
+    assert summary.by_kind[UsageKind.VIDEO].cost_usd == pytest.approx(counted)
+
+
 async def test_two_hundred_due_jobs_all_advance_in_one_tick_with_bounded_concurrency(
     storage: Storage, video: FakeVideo, reports: Reports
 ) -> None:
