@@ -7,6 +7,7 @@ Pictures and videos are read only through `storage.media`, so any storage backen
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from bot.book.film import Clip, Film, join_clips
@@ -18,6 +19,7 @@ from providers.registry import Catalog
 from storage import JobState, Scene, Storage, Story
 
 STORY_CHOICES = 25  # Discord's autocomplete maximum
+FILMS_REMEMBERED = 2  # joined films kept in memory for the web server (each up to tens of MB)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +28,11 @@ class OutlineScene:
     number: int
     text: str
     model: str
-    animated: bool
+    video_job: int | None  # the finished job whose video shows the current picture
+
+    @property
+    def animated(self) -> bool:
+        return self.video_job is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,7 @@ class StorybookService:
         self.storage = storage
         self.catalog = catalog
         self.links = links
+        self._films: OrderedDict[tuple[int, tuple[int | None, ...]], Film | None] = OrderedDict()
 
     async def stories(self, guild_id: int, typed: str) -> list[Story]:
         """This server's stories whose title contains what was typed, newest first."""
@@ -90,20 +97,18 @@ class StorybookService:
                 scene.told_number or 0,  # told() keeps numbered scenes only
                 scene.text,
                 model_display(self.catalog, scene.model_key),
-                await self._animated(scene),
+                await self._video_job(scene),
             )
             for scene in scenes
         ]
         return Outline(story, tuple(entries))
 
-    async def _animated(self, scene: Scene) -> bool:
-        """Its latest video job finished with a video of the picture it shows now."""
+    async def _video_job(self, scene: Scene) -> int | None:
+        """Its latest video job, if it finished with a video of the picture it shows now."""
         job = await self.storage.jobs.for_scene(scene.id)
-        return (
-            job is not None
-            and job.state is JobState.DONE
-            and job.image_version == scene.image_version
-        )
+        if job is None or job.state is not JobState.DONE:
+            return None
+        return job.id if job.image_version == scene.image_version else None
 
     async def make(self, story: Story, upload_limit: int) -> Storybook:
         """The page (within `upload_limit`) and the film (kept in storage whatever its size)."""
@@ -134,9 +139,18 @@ class StorybookService:
         return await asyncio.to_thread(join_clips, clips) if clips else None
 
     async def film_of(self, outline: Outline) -> Film | None:
-        """The film of an outline's animated scenes (the web server's film route)."""
+        """The film of an outline's animated scenes (the web server's film route); the last
+        few are remembered, since a player asks for a film in several ranges."""
+        key = (outline.story.id, tuple(entry.video_job for entry in outline.scenes))
+        if key in self._films:
+            self._films.move_to_end(key)
+            return self._films[key]
         media = [await self._media(entry) for entry in outline.scenes if entry.animated]
-        return await self.film(media)
+        film = await self.film(media)
+        self._films[key] = film
+        while len(self._films) > FILMS_REMEMBERED:
+            self._films.popitem(last=False)
+        return film
 
     async def scene_media(
         self, guild_id: int, story_id: int, scene_id: int, kind: str

@@ -51,6 +51,25 @@ def web_config(settings: Settings) -> tuple[WebConfig | None, str]:
     return config, f"on, port {settings.web_port}, links {config.links.base_url}/book/…"
 
 
+def _media_response(request: web.Request, data: bytes, content_type: str) -> web.Response:
+    """The whole file, or the one byte range a player asked for: players fetch videos in
+    ranges to seek, and Safari plays video only from a server that answers them."""
+    headers = {"Accept-Ranges": "bytes"}
+    try:
+        wanted = request.http_range if "Range" in request.headers else None
+    except ValueError:  # a Range header we do not understand is ignored (RFC 9110 §14.2)
+        wanted = None
+    if wanted is None:
+        return web.Response(body=data, content_type=content_type, headers=headers)
+    start, stop, _ = wanted.indices(len(data))
+    if start >= stop:
+        headers["Content-Range"] = f"bytes */{len(data)}"
+        return web.Response(status=416, headers=headers)
+    headers["Content-Range"] = f"bytes {start}-{stop - 1}/{len(data)}"
+    body = data[start:stop]
+    return web.Response(status=206, body=body, content_type=content_type, headers=headers)
+
+
 def _not_found() -> web.Response:
     return web.Response(status=404, text="Not found", headers=_HEADERS)
 
@@ -143,11 +162,11 @@ class BookServer:
         if data is None:
             return _not_found()
         content_type = "image/png" if kind == "picture" else "video/mp4"
-        return web.Response(body=data, content_type=content_type)
+        return _media_response(request, data, content_type)
 
     async def _film(self, request: web.Request) -> web.StreamResponse:
         outline = await self._outline(request, "film")
         film = await self.books.film_of(outline) if outline is not None else None
         if film is None:
             return _not_found()
-        return web.Response(body=film.mp4, content_type="video/mp4")
+        return _media_response(request, film.mp4, "video/mp4")

@@ -12,7 +12,8 @@ from bot.book.problems import EmptyStory, NoStoryHere, UnknownStory
 from bot.book.service import StorybookService
 from bot.services import Actor
 from storage import Storage
-from tests.bot.book.builders import AUTHOR, CHANNEL, GUILD, OTHER_GUILD, told_story
+from tests.bot.book.builders import AUTHOR, CHANNEL, GUILD, OTHER_GUILD, animate, told_story
+from tests.fakes.scene_art import scene_film, scene_picture
 
 TEXTS = ["The fox climbs the lighthouse.", "The sea sings back.", "The whale offers a ride."]
 ROOMY = 10 * 1024 * 1024
@@ -119,3 +120,22 @@ async def test_a_story_whose_only_scene_never_got_its_picture_is_empty(
     with pytest.raises(EmptyStory):
         await books.make(empty, ROOMY)
     assert (await books.make(story, ROOMY)).scenes == 1
+
+
+async def test_the_web_film_is_joined_once_and_again_when_a_scene_is_animated(
+    storage: Storage, books: StorybookService
+) -> None:
+    story = await told_story(storage, TEXTS, animated=(1,))
+    outline = await books.outline(GUILD, story.id)
+    assert outline is not None
+    first = await books.film_of(outline)
+    assert first is not None
+    assert first.numbers == (1,)
+    assert await books.film_of(outline) is first  # a player's next range: no new join
+    third = (await storage.scenes.list_for_story(story.id))[2]
+    await animate(storage, third.id, scene_film(scene_picture(third.text)))
+    now = await books.outline(GUILD, story.id)
+    assert now is not None
+    film = await books.film_of(now)
+    assert film is not None
+    assert film.numbers == (1, 3)

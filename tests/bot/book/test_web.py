@@ -96,3 +96,37 @@ async def test_the_page_forbids_scripts_and_leaks_no_referrer(storage: Storage, 
     async with site.http.get(site.links.page(GUILD, story.id)) as response:
         assert "default-src 'none'" in response.headers["Content-Security-Policy"]
         assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+async def test_videos_are_served_in_the_byte_ranges_players_ask_for(
+    storage: Storage, site: Site
+) -> None:
+    story = await told_story(storage, TEXTS, animated=(1,))
+    scene = (await storage.scenes.list_for_story(story.id))[0]
+    url = site.links.media(GUILD, story.id, scene.id, "video")
+    whole = await storage.media.read_video(scene.id)
+    assert whole is not None
+    size = len(whole)
+    async with site.http.get(url) as response:
+        assert response.status == 200
+        assert response.headers["Accept-Ranges"] == "bytes"
+    for asked, (start, end) in {
+        "bytes=0-99": (0, 99),
+        "bytes=100-": (100, size - 1),
+        "bytes=-50": (size - 50, size - 1),
+        f"bytes=10-{size * 2}": (10, size - 1),
+    }.items():
+        async with site.http.get(url, headers={"Range": asked}) as response:
+            assert response.status == 206, asked
+            assert response.headers["Content-Range"] == f"bytes {start}-{end}/{size}"
+            assert await response.read() == whole[start : end + 1]
+    async with site.http.get(url, headers={"Range": f"bytes={size}-"}) as response:
+        assert response.status == 416
+        assert response.headers["Content-Range"] == f"bytes */{size}"
+    async with site.http.get(url, headers={"Range": "pages=1-2"}) as response:
+        assert response.status == 200  # not understood: the whole file
+        assert await response.read() == whole
+    film = site.links.film(GUILD, story.id)
+    async with site.http.get(film, headers={"Range": "bytes=0-7"}) as response:
+        assert response.status == 206
+        assert (await response.read())[4:8] == b"ftyp"
