@@ -113,7 +113,7 @@ async def test_a_real_jpeg_sent_as_png_is_used_as_the_jpeg_it_is(harness: Harnes
     photo = jpeg((16, 16))
     await start_story(
         harness,
-        options={"model": "gpt-image-1-mini"},
+        options={"model": "gpt-image-2"},
         attachments={"reference": Upload(photo, "cat.png", "image/png")},
     )
     (sent,) = harness.openai.requests_to(EDITS)[0].images
@@ -143,7 +143,7 @@ async def test_a_reference_photo_is_kept_and_sent_upright_without_exif_or_gps(
     assert Image.open(io.BytesIO(photo)).getexif().get_ifd(0x8825), "the photo carries GPS"
     await start_story(
         harness,
-        options={"model": "gpt-image-1-mini"},
+        options={"model": "gpt-image-2"},
         attachments={"reference": Upload(photo, "holiday.jpg", "image/jpeg")},
     )
     (sent,) = harness.openai.requests_to(EDITS)[0].images
