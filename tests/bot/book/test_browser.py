@@ -18,8 +18,14 @@ TEXTS = [
     "One night the sea began to sing back.",
     "At dawn the whale surfaced by the rocks.",
     "It offered the fox a ride toward the horizon.",
+    "They passed islands of sleeping seals.",
+    "A storm rose; the whale dived and the fox held on.",
+    "Under the sea, lanterns of jellyfish lit the way.",
+    "They surfaced beside an iceberg shaped like a castle.",
+    "The northern lights sang the whale's song back to them.",
+    "At last the fox came home, salt in its fur, with a story to tell.",
 ]
-ANIMATED = (2, 3)
+ANIMATED = (2, 3, 7)  # a ten-scene story, three scenes animated
 
 # Waits for every picture to decode and every video to decode its first frame (or fail).
 CHECKS = """(async () => {
@@ -80,7 +86,8 @@ async def test_the_attached_page_works_in_a_real_browser_from_a_file(
         shot = await page.screenshot(tmp_path / "storybook-attached.png")
     _assert_page_works(result, page.errors, len(TEXTS), len(ANIMATED))
     assert shot.stat().st_size > 10_000
-    print(f"screenshot: {shot}")
+    assert book.film is not None
+    print(f"screenshot: {shot}; page {len(book.page.html):,} B, film {len(book.film.mp4):,} B")
 
 
 async def test_the_browser_checks_catch_a_broken_picture_and_an_unplayable_video(
