@@ -191,7 +191,8 @@ def book_message(book: Storybook, upload_limit: int) -> dict[str, Any]:
     lines.append(_film_line(book, upload_limit))
     if book.film is not None and book.film.left_out:
         left_out = ", ".join(str(n) for n in book.film.left_out)
-        lines.append(f"Not in the film (their videos have another format): scene {left_out}.")
+        which = "scene" if len(book.film.left_out) == 1 else "scenes"
+        lines.append(f"Not in the film (their videos have another format): {which} {left_out}.")
     files = [discord.File(io.BytesIO(book.page.html), filename=BOOK_PAGE_NAME)]
     if book.film is not None and book.film_fits:
         files.append(discord.File(io.BytesIO(book.film.mp4), filename=BOOK_FILM_NAME))
