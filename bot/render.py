@@ -22,6 +22,19 @@ VIDEO_NAME = "scene.mp4"
 EMBED_COLOUR = discord.Colour.from_rgb(88, 101, 242)
 NO_PINGS = discord.AllowedMentions.none()
 
+
+def only_pinging(member_id: int) -> discord.AllowedMentions:
+    """Mentions that ping this one member and nobody else (never roles, @everyone or the
+    author of a replied-to message)."""
+    return discord.AllowedMentions(
+        everyone=False, roles=False, users=[discord.Object(member_id)], replied_user=False
+    )
+
+
+def video_ready_text(member_id: int, scene_number: int) -> str:
+    return f"<@{member_id}> your video of scene {scene_number} is ready."
+
+
 _VIDEO_TEXT = {
     VideoBadge.PENDING: "⏳ Animating… the video appears here in a few minutes.",
     VideoBadge.READY: "🎬 The video is attached below.",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.render import NO_PINGS, VIDEO_NAME, scene_embed
+from bot.render import NO_PINGS, VIDEO_NAME, only_pinging, scene_embed, video_ready_text
 from bot.respond import scene_post
 from bot.services import SceneCard, VideoBadge
 from storage import INTERRUPTED, JobState, VideoJob, utc_now
@@ -59,6 +59,9 @@ async def deliver(bot: StoryBot, job: VideoJob) -> bool:
             if not _too_large(exc):
                 raise
             await _edit(message, _with(card, VideoBadge.TOO_LARGE, None), None)
+        else:
+            if video is not None:
+                await _tell_requester(bot, message, job, card)
     except discord.NotFound:
         return await _repost(bot, channel, card, video)
     except discord.Forbidden:
@@ -67,6 +70,25 @@ async def deliver(bot: StoryBot, job: VideoJob) -> bool:
         log.warning("editing scene %s failed (%s); retrying next tick", scene.id, exc.status)
         return False
     return True
+
+
+async def _tell_requester(
+    bot: StoryBot, message: discord.Message, job: VideoJob, card: SceneCard
+) -> None:
+    """A short reply to the scene that pings the member who asked for the video, and no one
+    else. Best effort: the video is attached whether or not the reply goes out."""
+    usage = bot.services.storage.usage
+    member = await usage.member_of(job.usage_id) if job.usage_id is not None else None
+    if member is None:
+        return
+    try:
+        await message.reply(
+            video_ready_text(member, card.number),
+            allowed_mentions=only_pinging(member),
+            mention_author=False,
+        )
+    except discord.HTTPException as exc:
+        log.warning("could not tell member %s of video job %s (%s)", member, job.id, exc.status)
 
 
 async def _edit(message: discord.Message, card: SceneCard, video: Path | None) -> None:

@@ -162,6 +162,11 @@ class UsageLedger:
             raise NotFound("pending usage entry", entry_id)
         return _entry(row)
 
+    async def member_of(self, entry_id: int) -> int | None:
+        """The member an entry was charged to (who asked for a video), if the entry exists."""
+        row = await self._db.fetch_one("SELECT member_id FROM usage WHERE id = ?", (entry_id,))
+        return int(row["member_id"]) if row is not None else None
+
     async def release_pending(self) -> int:
         """At start: reservations of generations a crash interrupted stop counting. A video
         job that carries on after the restart keeps its slot until it finishes."""

@@ -13,6 +13,7 @@ from tests.e2e.helpers import (
     VIDEOS_USED,
     custom_id,
     embed_fields,
+    message_bodies,
     refusal_text,
     regenerated,
     start_story,
@@ -104,12 +105,39 @@ async def test_animate_attaches_the_mp4_to_the_same_message_next_to_the_picture(
     assert scene.attachments[1].data == served
     assert scene.attachments[0].data == picture
     assert "attached" in _video_field(scene)
-    assert len(harness.discord.messages_in()) == 1, "no new message for the video"
+    discord = harness.discord
+    await discord.until(lambda: len(discord.messages_in()) == 2, WITHIN, "for the reply")
+    scene_message, reply = discord.messages_in()
+    assert scene_message.id == scene.id
+    assert not reply.attachments, "the video is on the scene message, not in a new one"
     storage = bot.services.storage
     assert storage.media.video_path(1).read_bytes() == served
     assert (harness.data_dir / "videos" / "1.mp4").exists()
     assert (await _settled_job(harness)).state is JobState.DONE
     assert (await usage_field(harness, VIDEOS_USED)).startswith("1 of")
+
+
+async def test_the_member_who_pressed_animate_alone_is_pinged_when_the_video_is_ready(
+    harness: Harness,
+) -> None:
+    await harness.start()
+    discord = harness.discord
+    bystander = discord.add_user("bystander")
+    scene = await start_story(harness, f"A fox meets <@{bystander.id}> and @everyone", user=601)
+    ix = await discord.click(scene, custom_id(scene, "animate"), user=777)
+    await ix.wait_for_final()
+    await _until_video(harness, scene)
+    await discord.until(lambda: len(discord.messages_in()) == 2, WITHIN, "for the reply")
+    reply = discord.messages_in()[1]
+    assert reply.content == "<@777> your video of scene 1 is ready."
+    (body,) = [
+        b for b in message_bodies(harness) if (b.get("message_reference") or {}).get("message_id")
+    ]
+    assert str(body["message_reference"]["message_id"]) == str(scene.id)
+    mentions = body["allowed_mentions"]
+    assert mentions["parse"] == [], "no @everyone, no roles"
+    assert [str(user) for user in mentions["users"]] == ["777"], "the presser, not the author"
+    assert mentions["replied_user"] is False
 
 
 async def _until_submitted(harness: Harness, scene_id: int = 1) -> VideoJob:
@@ -266,7 +294,11 @@ async def test_a_deleted_scene_message_is_reposted_with_its_video_and_others_car
     await _until_video(harness, kept)
     assert (await _settled_job(harness, 1)).state is JobState.DONE
     assert (await _settled_job(harness, 2)).state is JobState.DONE
-    (repost,) = [m for m in harness.discord.messages_in() if m.id not in (gone.id, kept.id)]
+    (repost,) = [
+        m
+        for m in harness.discord.messages_in()
+        if m.id not in (gone.id, kept.id) and "ready" not in m.content  # kept's reply
+    ]
     assert repost.filenames == ["scene.png", "scene.mp4"]
     assert repost.embeds[0]["title"] == "A lost map"
     assert [b["label"] for b in repost.buttons()] == ["Regenerate", "Animate", "Continue"]
