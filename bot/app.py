@@ -9,20 +9,23 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.buttons import SceneButton
+from bot.buttons import SceneButton, is_ours
 from bot.cogs.info import InfoCog
 from bot.cogs.settings import SettingsCog
 from bot.cogs.story import StoryCog
 from bot.discord_endpoints import point_discord_at
+from bot.errors import IN_SERVERS, NOT_OUR_BUTTON, RESTARTING, unknown_command_text
 from bot.instance_lock import DataDirInUse, hold_data_dir
 from bot.render import NO_PINGS
-from bot.respond import report_unexpected
+from bot.respond import answer_unsupported, report_unexpected
 from bot.settings import Settings
 from bot.tiers import TierTable
 from bot.video_loop import VideoLoop
@@ -32,15 +35,40 @@ from storage import SchemaTooNew
 
 log = logging.getLogger(__name__)
 TREE_HASH_KEY = "command_tree_hash"
+LAST_WORDS_SECONDS = 5.0  # for scenes stopped at shutdown to say "restarted"
+# What a stale client causes: a command this version never registered, or registered otherwise.
+_STALE = (app_commands.CommandNotFound, app_commands.CommandSignatureMismatch)
 
 
 class StoryTree(app_commands.CommandTree["StoryBot"]):
+    async def interaction_check(self, interaction: discord.Interaction[StoryBot]) -> bool:
+        """Every command lives in servers; one from a DM (a stale client) is told so. While the
+        bot stops, new commands are told to come back."""
+        if interaction.client.draining:
+            await answer_unsupported(interaction, RESTARTING)
+            return False
+        if interaction.guild_id is not None:
+            return True
+        await answer_unsupported(interaction, IN_SERVERS)
+        return False
+
     async def on_error(
         self, interaction: discord.Interaction[StoryBot], error: app_commands.AppCommandError
     ) -> None:
         """The one place an unexpected command error becomes a member-facing message."""
+        if isinstance(error, _STALE):
+            await answer_unsupported(interaction, unknown_command_text(_command_path(error)))
+            return
         cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         await report_unexpected(interaction, cause)
+
+
+def _command_path(
+    error: app_commands.CommandNotFound | app_commands.CommandSignatureMismatch,
+) -> str:
+    if isinstance(error, app_commands.CommandNotFound):
+        return " ".join([*error.parents, error.name])
+    return error.command.qualified_name
 
 
 class StoryBot(commands.Bot):
@@ -59,6 +87,8 @@ class StoryBot(commands.Bot):
         )
         self.services = services
         self.video_loop: VideoLoop | None = None
+        self.draining = False  # SIGTERM came: new interactions are told to come back
+        self._scenes: set[asyncio.Task[Any]] = set()
 
     async def setup_hook(self) -> None:
         recovery = await self.services.storage.recover_after_restart()
@@ -102,6 +132,46 @@ class StoryBot(commands.Bot):
         await meta.set(TREE_HASH_KEY, digest)
         log.info("commands synced globally")
 
+    async def on_interaction(self, interaction: discord.Interaction[StoryBot]) -> None:
+        """A button (or form) whose custom_id is not in our grammar has no handler in discord.py;
+        answer it here, or the member would read "This interaction failed"."""
+        if interaction.type not in (
+            discord.InteractionType.component,
+            discord.InteractionType.modal_submit,
+        ):
+            return
+        data: Mapping[str, object] = interaction.data or {}
+        custom_id = data.get("custom_id")
+        if not isinstance(custom_id, str) or not is_ours(custom_id):
+            await answer_unsupported(interaction, NOT_OUR_BUTTON)
+
+    def track_scene(self) -> None:
+        """The running task makes a scene; a shutdown waits for it (up to its grace)."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._scenes.add(task)
+            task.add_done_callback(self._scenes.discard)
+
+    async def drain(self, grace: float) -> None:
+        """SIGTERM (SPEC §10): take no new interactions, let the scenes in flight finish for up
+        to `grace` seconds, end the rest in "restarted", then close (the HTTP session last)."""
+        if self.draining:
+            return
+        self.draining = True
+        log.info("stopping: no new interactions are taken")
+        if self.video_loop is not None:
+            self.video_loop.stop()
+        pending = {task for task in self._scenes if not task.done()}
+        if pending:
+            log.info("stopping: %d scene(s) in flight get up to %.0f s", len(pending), grace)
+            _, late = await asyncio.wait(pending, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("stopping: %d scene(s) ended as restarted", len(late))
+                await asyncio.wait(late, timeout=LAST_WORDS_SECONDS)
+        await self.close()
+
     async def close(self) -> None:
         if self.video_loop is not None:
             self.video_loop.stop()
@@ -116,10 +186,11 @@ async def _main(settings: Settings, catalog: Catalog, tiers: TierTable) -> None:
     services = await build_services(settings, catalog, tiers)
     try:
         async with StoryBot(services) as bot:
-            # systemd and container runtimes stop with SIGTERM: close cleanly, like Ctrl-C.
+            # systemd and container runtimes stop with SIGTERM: drain, then close (SPEC §10).
             closing: list[asyncio.Task[None]] = []
+            grace = settings.shutdown_grace_seconds
             asyncio.get_running_loop().add_signal_handler(
-                signal.SIGTERM, lambda: closing.append(asyncio.create_task(bot.close()))
+                signal.SIGTERM, lambda: closing.append(asyncio.create_task(bot.drain(grace)))
             )
             # What start-up loaded (modules, SDK types, clients) lives as long as the process:
             # keep it out of the cyclic collector, whose full passes over it stalled the event

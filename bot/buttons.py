@@ -28,10 +28,17 @@ _LABELS = {
 }
 
 
-class SceneButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"scene:(?P<action>[^:]{0,20}):(?P<scene_id>.{0,100})",
-):
+TEMPLATE = r"scene:(?P<action>[^:]{0,20}):(?P<scene_id>.{0,100})"
+_TEMPLATE = re.compile(TEMPLATE)
+
+
+def is_ours(custom_id: str) -> bool:
+    """Whether a component's custom_id is in our grammar (forged ids included: they are
+    answered by SceneButton as scenes that no longer exist)."""
+    return _TEMPLATE.fullmatch(custom_id) is not None
+
+
+class SceneButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
     ACTIONS = ACTIONS
 
     def __init__(self, action: str, scene_id: int) -> None:
@@ -58,6 +65,16 @@ class SceneButton(
         if action in ACTIONS and _SCENE_ID.fullmatch(raw) and int(raw) <= MAX_SCENE_ID:
             return cls(action, int(raw))
         return cls("regen", NO_SCENE)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        """While the bot stops (SIGTERM), a press is told to come back instead of started."""
+        from bot.errors import RESTARTING
+        from bot.respond import answer_unsupported
+
+        if getattr(interaction.client, "draining", False):
+            await answer_unsupported(interaction, RESTARTING)
+            return False
+        return True
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         from bot.respond import report_unexpected  # both import this module

@@ -24,6 +24,37 @@ from storage import QuotaExceeded
 log = logging.getLogger(__name__)
 
 
+IN_SERVERS = (
+    "StoryBot tells stories in servers, not in direct messages: use `/story start` in a channel "
+    "of a server StoryBot is in."
+)
+NOT_OUR_BUTTON = (
+    "This button is not one StoryBot knows (it may come from an older version). Use "
+    "`/story continue` for the next scene of your story, or `/story start` for a new one."
+)
+
+
+RESTARTING = "StoryBot is restarting: try again in a minute."
+RESTARTED = "The bot restarted before this was finished, try again. Nothing was counted."
+
+
+def unknown_command_text(name: str) -> str:
+    """A command this version never registered: what a stale client still offers."""
+    return (
+        f"`/{name}` is not a command of this StoryBot (your Discord app may show an old list; "
+        "restarting it refreshes the list). Use `/story start` for a new story, "
+        "`/story continue` for the next scene, or `/models` and `/usage`."
+    )
+
+
+def attachment_gone_text(name: str, status: int) -> str:
+    """A reference photo Discord no longer serves (404 on the CDN, or another refusal)."""
+    return (
+        f"Discord no longer serves `{name}` (HTTP {status}); it may have been deleted. "
+        "Attach it again and retry."
+    )
+
+
 class Refusal(Exception):
     """A request we turn down before any provider call; shown ephemerally, as is."""
 

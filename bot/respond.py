@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
-from bot.errors import member_text
+from bot.errors import RESTARTED, Refusal, member_text
 from bot.render import NO_PINGS, redrawing_embed, scene_embed, scene_image, scene_view
 from bot.services import Actor, SceneCard, Ticket
 from storage import NotFound
@@ -39,6 +40,19 @@ async def refuse(interaction: discord.Interaction[Any], exc: BaseException) -> N
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_PINGS)
     else:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_PINGS)
+
+
+async def answer_unsupported(interaction: discord.Interaction[Any], text: str) -> None:
+    """What this version does not know (a stale command, a DM, a foreign button): an ephemeral
+    answer saying what to use instead, or no choices for an autocomplete. Logged at INFO."""
+    log.info("interaction %s not supported here: %s", interaction.id, text)
+    try:
+        if interaction.type is discord.InteractionType.autocomplete:
+            await interaction.response.autocomplete([])
+        else:
+            await refuse(interaction, Refusal(text))
+    except discord.HTTPException:
+        log.warning("could not answer unsupported interaction %s", interaction.id)
 
 
 async def report_unexpected(interaction: discord.Interaction[Any], exc: BaseException) -> None:
@@ -96,15 +110,14 @@ async def post_scene(
     `in_place`: a Regenerate; its scene message is edited, and a failure puts the message back
     as it was, buttons live, and answers ephemerally.
     """
+    interaction.client.track_scene()
     try:
         card = await work
+    except asyncio.CancelledError:  # stopped after the shutdown grace: say so, then stop
+        await _end_in_error(interaction, RESTARTED, in_place=in_place)
+        raise
     except Exception as exc:  # every failure ends in a message (SPEC §10)
-        text = member_text(exc)
-        if in_place is not None:
-            await _restore(interaction, in_place)
-            await _followup(interaction, text)
-        else:
-            await _fail(interaction, text)
+        await _end_in_error(interaction, member_text(exc), in_place=in_place)
         return
     message: discord.Message
     try:
@@ -139,11 +152,23 @@ async def post_answer(
     interaction: Interaction, work: Awaitable[T], render: Callable[[T], dict[str, Any]]
 ) -> None:
     """Run deferred work and end the interaction in its rendered answer or an error."""
+    interaction.client.track_scene()
     try:
         result = await work
         await interaction.edit_original_response(**render(result))
+    except asyncio.CancelledError:  # stopped after the shutdown grace: say so, then stop
+        await _fail(interaction, RESTARTED)
+        raise
     except Exception as exc:  # every failure ends in a message (SPEC §10)
         await _fail(interaction, member_text(exc))
+
+
+async def _end_in_error(interaction: Interaction, text: str, *, in_place: Redraw | None) -> None:
+    if in_place is not None:
+        await _restore(interaction, in_place)
+        await _followup(interaction, text)
+    else:
+        await _fail(interaction, text)
 
 
 def scene_message(card: SceneCard) -> dict[str, Any]:

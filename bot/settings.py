@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     default_tier: str = "free"
     video_poll_seconds: float = Field(default=5, gt=0)
     video_timeout_seconds: float = Field(default=300, gt=0)
+    # SIGTERM: how long scenes in flight may take to finish before they end in "restarted".
+    shutdown_grace_seconds: float = Field(default=25, ge=0)
     log_level: str = "INFO"
     # PostgreSQL instead of SQLite under DATA_DIR (SPEC §11); secret, as it may hold a password.
     database_url: SecretStr | None = None

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.book.problems import NoStoryHere, UnknownStory
-from bot.errors import Refusal
+from bot.errors import Refusal, attachment_gone_text
 from bot.policy import UploadInfo
 from bot.render import book_message, choice_name
 from bot.respond import Interaction, acknowledge, actor_of, post_answer, post_scene, refuse
@@ -67,7 +67,14 @@ def _within(text: str, limit: int, what: str) -> str:
 
 def _upload(attachment: discord.Attachment) -> Upload:
     info = UploadInfo(attachment.filename, attachment.content_type, attachment.size)
-    return Upload(info, attachment.read)
+
+    async def read() -> bytes:
+        try:
+            return await attachment.read()
+        except discord.HTTPException as exc:  # 404 on the CDN: deleted before we read it
+            raise Refusal(attachment_gone_text(attachment.filename, exc.status)) from exc
+
+    return Upload(info, read)
 
 
 @app_commands.guild_only()

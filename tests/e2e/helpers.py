@@ -157,3 +157,18 @@ def tiny_tier(**overrides: object) -> dict[str, object]:
         "max_references": 3,
     }
     return {**fields, **overrides}
+
+
+async def press_forged_button(harness: Harness, custom_id: str) -> str:
+    """A new scene whose first button carries `custom_id` instead, pressed: the ephemeral
+    answer's text. Nothing may be drawn and the scene message stays as it was."""
+    scene = await start_story(harness)
+    calls = image_calls(harness)
+    scene.components[0]["components"][0]["custom_id"] = custom_id
+    ix = await harness.discord.click(scene, custom_id)
+    text = await refusal_text(ix)
+    assert image_calls(harness) == calls
+    assert len(harness.discord.messages_in()) == 1
+    assert scene.filenames == ["scene.png"]
+    assert not scene.edited_timestamp, "the scene message is left as it was"
+    return text

@@ -5,6 +5,7 @@ ephemerally, publishes nothing, calls no provider and charges nothing."""
 from __future__ import annotations
 
 import io
+import logging
 import struct
 import zlib
 
@@ -16,15 +17,15 @@ from tests.e2e.helpers import (
     PREMISE,
     SCENES_USED,
     error_after_deferral,
-    image_calls,
     message_bodies,
     no_public_messages,
+    press_forged_button,
     provider_calls,
     refusal_text,
     start_story,
     usage_field,
 )
-from tests.fakes.discord import InteractionRecord, StoredMessage, Upload
+from tests.fakes.discord import InteractionRecord, Upload
 from tests.fakes.openai_api import EDITS
 from tests.fakes.pictures import jpeg, picture, png
 
@@ -106,6 +107,23 @@ async def test_an_attachment_that_lies_about_being_an_image_ends_ephemeral_uncha
     assert not (harness.data_dir / "references").exists() or not any(
         (harness.data_dir / "references").rglob("*")
     ), "nothing of a refused photo is kept"
+
+
+async def test_a_reference_photo_discord_no_longer_serves_is_named_in_an_ephemeral_error(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The CDN answers 404 (the photo was deleted before the bot read it): the member learns
+    which file, nothing is drawn or charged, and the log carries no ERROR."""
+    await harness.start()
+    ix = await _start_with(harness, Upload(png((32, 32)), "grandma.png", gone=True))
+    text = await error_after_deferral(harness, ix)
+    assert "grandma.png" in text
+    assert "again" in text, "it says what to do: attach it again"
+    assert "incident" not in text
+    assert no_public_messages(harness)
+    assert provider_calls(harness) == 0
+    assert (await usage_field(harness, SCENES_USED)).startswith("0 of")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 async def test_a_real_jpeg_sent_as_png_is_used_as_the_jpeg_it_is(harness: Harness) -> None:
@@ -205,10 +223,6 @@ async def test_a_premise_full_of_markdown_and_mentions_is_kept_and_pings_nobody(
 # -- forged custom_ids ---------------------------------------------------------------------
 
 
-def _forge(scene: StoredMessage, custom_id: str) -> None:
-    scene.components[0]["components"][0]["custom_id"] = custom_id
-
-
 @pytest.mark.parametrize(
     "custom_id",
     [
@@ -225,13 +239,4 @@ async def test_a_forged_custom_id_is_answered_ephemerally_and_changes_nothing(
     harness: Harness, custom_id: str
 ) -> None:
     await harness.start()
-    scene = await start_story(harness)
-    calls = image_calls(harness)
-    _forge(scene, custom_id)
-    ix = await harness.discord.click(scene, custom_id)
-    text = await refusal_text(ix)
-    assert "no longer exists" in text
-    assert image_calls(harness) == calls
-    assert len(harness.discord.messages_in()) == 1
-    assert scene.filenames == ["scene.png"]
-    assert not scene.edited_timestamp
+    assert "no longer exists" in await press_forged_button(harness, custom_id)

@@ -12,13 +12,16 @@ from typing import Self
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from tests.conformance.traffic import Conformance
+
 MAX_BODY = 256 * 1024 * 1024
 
 
 class LoopbackServer:
     """Subclasses add their routes (and middlewares) in `build`."""
 
-    def __init__(self) -> None:
+    def __init__(self, conformance: Conformance | None = None) -> None:
+        self.conformance = conformance  # the official spec this stand-in is held to, if any
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._port = 0
@@ -34,7 +37,8 @@ class LoopbackServer:
         return []
 
     async def start(self) -> None:
-        app = web.Application(client_max_size=MAX_BODY, middlewares=self.middlewares())
+        checks = [self.conformance.middleware()] if self.conformance is not None else []
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[*checks, *self.middlewares()])
         self.build(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -60,6 +64,8 @@ class LoopbackServer:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+        if exc is None and self.conformance is not None:
+            self.conformance.assert_clean()
 
     async def _sleep(self, seconds: float) -> None:
         if seconds > 0:

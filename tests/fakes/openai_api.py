@@ -22,7 +22,7 @@ import functools
 import io
 import json
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,6 +31,7 @@ import pytest
 from aiohttp import BodyPartReader, web
 from PIL import Image
 
+from tests.conformance.traffic import BODY, SCRIPTED, Conformance, form_fields
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.scene_art import scene_picture
 
@@ -99,6 +100,12 @@ class Scripted:
     body: bytes | None = None  # sent as is (malformed JSON, a proxy's HTML page)
     delay: float = 0.0  # seconds, added to the stand-in's latency
     b64_json: str | None = None  # image routes: this instead of the picture
+
+    @property
+    def on_purpose(self) -> bool:
+        """An answer the test chose (a status, a body): not held to the spec."""
+        return self.status != 200 or self.json is not None or self.body is not None
+
     content_type: str = "application/json"  # of `body`
 
 
@@ -135,7 +142,7 @@ class OpenAIStandin(LoopbackServer):
         scene_text: str = DEFAULT_SCENE,
         api_key: str | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(Conformance("openai", "/v1/", spec_prefix="/"))
         self.latency = latency  # seconds before every answer (benchmarks use 1 s)
         self.color = color
         self.size = size
@@ -232,8 +239,11 @@ class OpenAIStandin(LoopbackServer):
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         recorded = await _record(request)
         self.requests.append(recorded)
+        files = Counter(part.field for part in recorded.files)
+        request[BODY] = form_fields(recorded.fields, files) if files else recorded.fields
         pending = self._queues[request.path]
         scripted = pending.popleft() if pending else self._standing.get(request.path, Scripted())
+        request[SCRIPTED] = scripted.on_purpose
         await self._sleep(self.latency + scripted.delay)
         rejected = self._check_key(recorded) or self._model_gone(recorded)
         if rejected is not None:

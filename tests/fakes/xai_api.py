@@ -31,6 +31,8 @@ import pytest
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from tests.conformance.traffic import BODY, Conformance
+from tests.conformance.traffic import SCRIPTED as ON_PURPOSE
 from tests.fakes.loopback import LoopbackServer
 from tests.fakes.pictures import mp4, png
 from tests.fakes.scene_art import scene_film, scene_picture
@@ -119,6 +121,11 @@ class Scripted:
     delay: float = 0.0  # seconds, added to the stand-in's latency
     b64_json: str | None = None  # image routes: this instead of the picture
 
+    @property
+    def on_purpose(self) -> bool:
+        """An answer the test chose (a status, a body): not held to the spec."""
+        return self.status != 200 or self.json is not None or self.body is not None
+
 
 RECORDED = web.RequestKey("recorded", Recorded)
 SCRIPTED = web.RequestKey("scripted", Scripted)
@@ -130,7 +137,7 @@ class XAIStandin(LoopbackServer):
     def __init__(
         self, *, latency: float = 0.0, polls_until_done: int = 1, api_key: str | None = None
     ) -> None:
-        super().__init__()
+        super().__init__(Conformance("xai", "/v1/", spec_prefix="/v1/"))
         self.latency = latency  # seconds before every answer (benchmarks use it)
         self.route_latency: dict[str, float] = {}  # extra seconds per route
         self.polls_until_done = polls_until_done  # pending answers before a job's outcome
@@ -258,8 +265,10 @@ class XAIStandin(LoopbackServer):
         route = resource.canonical if resource is not None else request.path
         recorded = await _record(request, route)
         self.requests.append(recorded)
+        request[BODY] = recorded.json
         pending = self._queues.get(route, deque())
         scripted = pending.popleft() if pending else self._standing.get(route, Scripted())
+        request[ON_PURPOSE] = scripted.on_purpose
         await self._sleep(self.latency + self.route_latency.get(route, 0.0) + scripted.delay)
         if self.api_key is not None and route.startswith("/v1/"):
             sent = recorded.headers.get("authorization", "").removeprefix("Bearer ")

@@ -12,8 +12,10 @@ from tests.fakes.discord.interactions import (
     command_data,
     component_data,
     interaction_payload,
+    stale_command_data,
 )
 from tests.fakes.discord.model import (
+    DM_PERMISSIONS,
     JSON,
     MEMBER_PERMISSIONS,
     Channel,
@@ -48,13 +50,31 @@ class MemberActions:
         permissions: int = MEMBER_PERMISSIONS,
         locale: str = "en-US",
         wait_ack: bool = True,
+        dm: bool = False,
     ) -> InteractionRecord:
         """`/names...` with options, e.g. `slash("story", "start", options={"premise": "..."},
-        attachments={"reference": Upload(png, "cat.png")})`; waits for the ack unless told not."""
-        invoker = self._invoker(user, guild, channel, permissions, locale)
+        attachments={"reference": Upload(png, "cat.png")})`; waits for the ack unless told not.
+        `dm=True`: sent from the member's DM with the bot (only global commands exist there)."""
+        if dm:
+            invoker = self._dm_invoker(user, locale)
+        else:
+            invoker = self._invoker(user, guild, channel, permissions, locale)
         given = {**(options or {}), **(attachments or {})}
         data = command_data(self.state, invoker, names, given)
         return await self._send(invoker, 2, data, None, wait_ack)
+
+    async def stale_slash(
+        self,
+        *names: str,
+        options: Mapping[str, str | int | bool] | None = None,
+        user: User | int | None = None,
+        guild: Guild | None = None,
+    ) -> InteractionRecord:
+        """A slash command from an out-of-date client: one the bot never registered (or no
+        longer has), with plain options. Waits for the ack."""
+        invoker = self._invoker(user, guild, None, MEMBER_PERMISSIONS, "en-US")
+        data = stale_command_data(self.state, names, options or {})
+        return await self._send(invoker, 2, data, None, True)
 
     async def autocomplete(
         self,
@@ -67,9 +87,13 @@ class MemberActions:
         channel: Channel | None = None,
         permissions: int = MEMBER_PERMISSIONS,
         locale: str = "en-US",
+        dm: bool = False,
     ) -> list[JSON]:
         """The member has typed `value` into option `focused`; returns the bot's choices."""
-        invoker = self._invoker(user, guild, channel, permissions, locale)
+        if dm:
+            invoker = self._dm_invoker(user, locale)
+        else:
+            invoker = self._invoker(user, guild, channel, permissions, locale)
         given = {**(options or {}), focused: value}
         data = command_data(self.state, invoker, names, given, focused=focused)
         record = await self._send(invoker, 4, data, None, True)
@@ -100,6 +124,11 @@ class MemberActions:
     def expire(self, interaction: InteractionRecord) -> None:
         """Age its token past 15 minutes: webhook calls then get 401 (50027)."""
         interaction.expired = True
+
+    def _dm_invoker(self, user: User | int | None, locale: str) -> Invoker:
+        """A DM has no guild: the user is looked up (or made) as for the first guild."""
+        member = self._invoker(user, None, None, MEMBER_PERMISSIONS, locale).user
+        return Invoker(member, None, self.state.dm_with(member), DM_PERMISSIONS, locale)
 
     def _invoker(
         self,
@@ -137,7 +166,7 @@ class MemberActions:
             kind,
             payload,
             invoker.user,
-            invoker.guild.id,
+            invoker.guild_id,
             invoker.channel.id,
             monotonic(),
             state.messages,

@@ -15,6 +15,8 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from aiohttp.typedefs import Middleware
 
+from tests.conformance.traffic import BODY as CONFORMANCE_BODY
+from tests.conformance.traffic import SCRIPTED
 from tests.fakes.discord.model import RecordedRequest, UploadedFile
 from tests.fakes.discord.records import Watch
 
@@ -153,6 +155,33 @@ def _needs_bot_token(path: str) -> bool:
     return path.startswith(API_PREFIX) and not re.match(r"/api/v10/(interactions|webhooks)/", path)
 
 
+def discord_lenient(path: str, body: object) -> object:
+    """discord.py sends a new file's `attachments[].id` as an integer index (`File.to_dict`);
+    the API accepts it, the spec's SnowflakeType wants a string."""
+    if isinstance(body, dict):
+        return {key: _string_ids(key, value) for key, value in body.items()}
+    return body
+
+
+def discord_errata(status: int, body: object) -> object:
+    """The spec types every `errors…_errors[].code` as an integer; Discord's field errors carry
+    string codes (`BASE_TYPE_REQUIRED`, as its docs show). The nested part is not checked."""
+    if status >= 400 and isinstance(body, dict):
+        return {key: value for key, value in body.items() if key != "errors"}
+    return body
+
+
+def _string_ids(key: str, value: object) -> object:
+    if key == "attachments" and isinstance(value, list):
+        return [
+            {**item, "id": str(item["id"])} if isinstance(item, dict) and "id" in item else item
+            for item in value
+        ]
+    if isinstance(value, dict):
+        return discord_lenient("", value)
+    return value
+
+
 def recording_middleware(
     requests: list[RecordedRequest],
     faults: list[Fault],
@@ -168,6 +197,7 @@ def recording_middleware(
         path = relative_path(request.path)
         body = Body(None, ()) if request.headers.get("Upgrade") else await read_body(request)
         request[BODY] = body
+        request[CONFORMANCE_BODY] = body.json
         record = RecordedRequest(
             request.method, path, dict(request.query), body.json, body.files, time.monotonic()
         )
@@ -195,6 +225,7 @@ async def _answer(
         fault.hits += 1
         fault.requests.append(record)
         record.fault = True
+        request[SCRIPTED] = True
         if fault.delay:
             await asyncio.sleep(fault.delay)
         if fault.status:

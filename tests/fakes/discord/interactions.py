@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from tests.fakes.discord import payloads
 from tests.fakes.discord.model import (
+    DEFAULT_UPLOAD_LIMIT,
+    DM_PERMISSIONS,
     JSON,
     Channel,
     Guild,
@@ -31,10 +33,14 @@ class Invoker:
     """Who acts, where, and with which permissions (Discord's computed `permissions` value)."""
 
     user: User
-    guild: Guild
+    guild: Guild | None  # None: a DM with the bot
     channel: Channel
     permissions: int
     locale: str = "en-US"
+
+    @property
+    def guild_id(self) -> int:
+        return self.guild.id if self.guild is not None else 0
 
 
 def command_data(
@@ -48,9 +54,9 @@ def command_data(
     """`data` of a slash command (or, with `focused`, its autocomplete) as its guild sees it."""
     if not names:
         raise ValueError("name the command, e.g. slash('story', 'start', ...)")
-    command = state.commands.find(names[0], invoker.guild.id)
+    command = state.commands.find(names[0], invoker.guild_id)
     if command is None:
-        raise LookupError(f"/{names[0]} is not registered for guild {invoker.guild.id}; sync first")
+        raise LookupError(f"/{names[0]} is not registered for guild {invoker.guild_id}; sync first")
     walked = _walk(command.get("options", []), names[1:])
     schema = walked[-1].get("options", []) if walked else command.get("options", [])
     resolved: Resolved = {}
@@ -63,6 +69,26 @@ def command_data(
     if resolved:
         data["resolved"] = resolved
     return data
+
+
+def stale_command_data(
+    state: State, names: Sequence[str], options: Mapping[str, str | int | bool]
+) -> JSON:
+    """`data` an out-of-date client sends for a command (or subcommand) the bot never
+    registered: a fresh command id, options typed as the client remembers them."""
+    leaf: list[JSON] = [
+        {"name": name, "type": _plain_type(value), "value": value}
+        for name, value in options.items()
+    ]
+    for name in reversed(names[1:]):
+        leaf = [{"name": name, "type": SUB_COMMAND, "options": leaf}]
+    return {"id": str(state.ids.next()), "name": names[0], "type": 1, "options": leaf}
+
+
+def _plain_type(value: str | int | bool) -> int:
+    if isinstance(value, bool):
+        return BOOLEAN
+    return INTEGER if isinstance(value, int) else STRING
 
 
 def _walk(schema: list[JSON], path: Sequence[str]) -> list[JSON]:
@@ -125,7 +151,7 @@ def _value(
         return str(stored.id)
     if kind in (USER, MENTIONABLE) and isinstance(value, User):
         resolved.setdefault("users", {})[str(value.id)] = payloads.user(value)
-        member = invoker.guild.members.get(value.id)
+        member = invoker.guild.members.get(value.id) if invoker.guild is not None else None
         if member is not None:
             entry = payloads.member(member, permissions=invoker.permissions, with_user=False)
             resolved.setdefault("members", {})[str(value.id)] = entry
@@ -175,28 +201,45 @@ def interaction_payload(
     message: StoredMessage | None = None,
 ) -> JSON:
     guild, channel = invoker.guild, invoker.channel
-    member = guild.members.get(invoker.user.id) or Member(invoker.user)
-    body: JSON = {
+    common: JSON = {
         "id": str(ident),
         "application_id": str(state.application_id),
         "type": kind,
         "token": token,
         "version": 1,
         "data": data,
-        "guild_id": str(guild.id),
-        "guild": {"id": str(guild.id), "locale": guild.locale, "features": []},
-        "guild_locale": guild.locale,
         "channel_id": str(channel.id),
-        "channel": payloads.channel(channel, permissions=invoker.permissions),
-        "member": payloads.member(member, permissions=invoker.permissions),
-        "app_permissions": str(guild.bot_permissions),
         "locale": invoker.locale,
         "entitlements": [],
         "entitlement_sku_ids": [],
+    }
+    if message is not None:
+        common["message"] = state.message_payload(message)
+    if guild is None:
+        return {**common, **_dm_fields(invoker)}
+    member = guild.members.get(invoker.user.id) or Member(invoker.user)
+    body: JSON = {
+        **common,
+        "guild_id": str(guild.id),
+        "guild": {"id": str(guild.id), "locale": guild.locale, "features": []},
+        "guild_locale": guild.locale,
+        "channel": payloads.channel(channel, permissions=invoker.permissions),
+        "member": payloads.member(member, permissions=invoker.permissions),
+        "app_permissions": str(guild.bot_permissions),
         "authorizing_integration_owners": {"0": str(guild.id)},
         "context": 0,  # GUILD
         "attachment_size_limit": guild.upload_limit,
     }
-    if message is not None:
-        body["message"] = state.message_payload(message)
     return body
+
+
+def _dm_fields(invoker: Invoker) -> JSON:
+    """A DM with the bot: a `user` instead of a `member`, no guild (context BOT_DM)."""
+    return {
+        "channel": payloads.dm_channel(invoker.channel, invoker.user, permissions=DM_PERMISSIONS),
+        "user": payloads.user(invoker.user),
+        "app_permissions": str(DM_PERMISSIONS),
+        "authorizing_integration_owners": {"0": "0"},
+        "context": 1,  # BOT_DM
+        "attachment_size_limit": DEFAULT_UPLOAD_LIMIT,
+    }

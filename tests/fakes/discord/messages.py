@@ -46,11 +46,10 @@ def create_message(
     data = data or {}
     allowed = SETTABLE_FLAGS | (EPHEMERAL if ephemeral_allowed else 0)
     flags = (int(data.get("flags") or 0) & allowed) | extra_flags
-    guild = state.guild_of(channel_id)
     message = StoredMessage(
         state.ids.next(),
         channel_id,
-        guild.id,
+        state.channels[channel_id].guild_id,
         author,
         flags=flags,
         type=kind,
@@ -97,6 +96,7 @@ def _apply(state: State, message: StoredMessage, data: JSON, files: Sequence[Upl
         message.components = list(data["components"] or [])
         flags = message.flags | int(data.get("flags") or 0)
         _check_components(message.components, v2=bool(flags & COMPONENTS_V2))
+        _store_components(message.components)
     spec = data.get("attachments")
     if spec is not None or files:
         message.attachments = _merge_attachments(state, message, spec, files)
@@ -109,7 +109,7 @@ def _has_body(message: StoredMessage) -> bool:
 def _check_files(state: State, channel_id: int, files: Sequence[UploadedFile]) -> None:
     if len(files) > MAX_FILES:
         raise form_error("files", "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
-    limit = state.guild_of(channel_id).upload_limit
+    limit = state.upload_limit(channel_id)
     if any(len(f.data) > limit for f in files):
         raise DiscordError(413, 40005, "Request entity too large")
 
@@ -160,6 +160,25 @@ def _check_embeds(embeds: list[JSON]) -> None:
         raise form_error(
             "embeds", "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000"
         )
+
+
+def _store_components(rows: list[JSON]) -> None:
+    """Components as Discord keeps them: every one without an integer `id` gets the next one
+    (1, 2, …), and a unicode emoji carries no `id` (discord.py sends `null`)."""
+    flat: list[JSON] = []
+    pending = list(rows)
+    while pending:
+        component = pending.pop(0)
+        flat.append(component)
+        pending[0:0] = component.get("components", [])
+    taken = {c["id"] for c in flat if isinstance(c.get("id"), int)}
+    free = (n for n in range(1, len(flat) + len(taken) + 1) if n not in taken)
+    for component in flat:
+        if not isinstance(component.get("id"), int):
+            component["id"] = next(free)
+        emoji = component.get("emoji")
+        if isinstance(emoji, dict) and emoji.get("id") is None:
+            emoji.pop("id", None)
 
 
 def _check_components(rows: list[JSON], *, v2: bool) -> None:

@@ -30,6 +30,9 @@ DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024  # 10 MiB, a guild without boosts
 # Per-file upload limit by boost tier (discord.py's `Guild._PREMIUM_GUILD_LIMITS`).
 BOOST_UPLOAD_LIMITS = {0: DEFAULT_UPLOAD_LIMIT, 1: DEFAULT_UPLOAD_LIMIT, 2: 50 << 20, 3: 100 << 20}
 
+DM_CHANNEL = 1
+DM_PERMISSIONS = MEMBER_PERMISSIONS  # what an app may do in a DM with a member
+
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 
@@ -62,9 +65,9 @@ class Member:
 @dataclass(slots=True)
 class Channel:
     id: int
-    guild_id: int
+    guild_id: int  # 0 for a DM
     name: str
-    type: int = 0  # GUILD_TEXT
+    type: int = 0  # GUILD_TEXT; DM = 1
     position: int = 0
     topic: str | None = None
 
@@ -104,6 +107,7 @@ class Upload:
     filename: str
     content_type: str | None = None
     description: str | None = None
+    gone: bool = False  # the CDN no longer serves it (404), e.g. deleted before it was read
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +134,7 @@ class StoredAttachment:
     ephemeral: bool = False
     width: int | None = None
     height: int | None = None
+    gone: bool = False  # the CDN answers 404
 
     @classmethod
     def create(
@@ -144,8 +149,18 @@ class StoredAttachment:
         width, height = (
             _image_size(upload.data) if (ctype or "").startswith("image/") else (None, None)
         )
+        gone = isinstance(upload, Upload) and upload.gone
         return cls(
-            ident, channel_id, filename, upload.data, ctype, description, ephemeral, width, height
+            ident,
+            channel_id,
+            filename,
+            upload.data,
+            ctype,
+            description,
+            ephemeral,
+            width,
+            height,
+            gone,
         )
 
     @property

@@ -74,6 +74,17 @@ def role(r: Role) -> JSON:
     }
 
 
+def dm_channel(c: Channel, recipient: User, *, permissions: int) -> JSON:
+    return {
+        "id": str(c.id),
+        "type": c.type,
+        "last_message_id": None,
+        "flags": 0,
+        "recipients": [user(recipient)],
+        "permissions": str(permissions),
+    }
+
+
 def channel(c: Channel, *, permissions: int | None = None) -> JSON:
     body: JSON = {
         "id": str(c.id),
@@ -137,15 +148,22 @@ def application(app_id: int, bot: User, owner: User) -> JSON:
         "bot_public": True,
         "bot_require_code_grant": False,
         "verify_key": "0" * 64,
+        "type": None,
         "flags": 1 << 23,  # GATEWAY_MESSAGE_CONTENT_LIMITED
+        "flags_new": str(1 << 23),
         "owner": user(owner),
         "team": None,
         "bot": user(bot),
         "summary": "",
         "interactions_endpoint_url": None,
+        "role_connections_verification_url": None,
         "redirect_uris": [],
         "tags": [],
         "approximate_guild_count": 2,
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "eligible_oauth2_scopes": ["bot", "applications.commands"],
     }
 
 
@@ -174,7 +192,6 @@ def message(m: StoredMessage, base_url: str, *, application_id: int) -> JSON:
     body: JSON = {
         "id": str(m.id),
         "channel_id": str(m.channel_id),
-        "guild_id": str(m.guild_id),
         "author": user(m.author),
         "content": m.content,
         "timestamp": iso(snowflake_time(m.id)),
@@ -193,6 +210,8 @@ def message(m: StoredMessage, base_url: str, *, application_id: int) -> JSON:
         "flags": m.flags,
         "position": 0,
     }
+    if m.guild_id:  # none in a DM
+        body["guild_id"] = str(m.guild_id)
     if m.webhook_id is not None:
         body["webhook_id"] = str(m.webhook_id)
         body["application_id"] = str(application_id)

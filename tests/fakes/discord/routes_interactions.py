@@ -150,6 +150,7 @@ class InteractionRoutes:
                 response_message_loading=message.loading,
                 response_message_ephemeral=message.ephemeral,
             )
+        if message is not None and kind in (MESSAGE, UPDATE_MESSAGE):  # never for a deferral
             answer["resource"] = {"type": kind, "message": self.state.message_payload(message)}
         return answer
 

@@ -38,7 +38,12 @@ class MiscRoutes:
 
     async def me(self, request: web.Request) -> web.Response:
         return json_response(
-            {**payloads.user(self.state.bot), "verified": True, "mfa_enabled": False}
+            {
+                **payloads.user(self.state.bot),
+                "verified": True,
+                "mfa_enabled": False,
+                "locale": "en-US",
+            }
         )
 
     async def application(self, request: web.Request) -> web.Response:
@@ -81,6 +86,7 @@ class MiscRoutes:
         found = self.state.attachments.get(int(raw_id)) if raw_id.isdigit() else None
         if (
             found is None
+            or found.gone
             or found.filename != request.match_info["filename"]
             or str(found.channel_id) != request.match_info["channel_id"]
         ):

@@ -17,9 +17,16 @@ from types import TracebackType
 
 from aiohttp import web
 
+from tests.conformance.traffic import Conformance
 from tests.fakes.discord.actions import MemberActions
 from tests.fakes.discord.gateway import HEARTBEAT, INVALID_SESSION, RECONNECT, Gateway
-from tests.fakes.discord.http_support import API_PREFIX, Fault, recording_middleware
+from tests.fakes.discord.http_support import (
+    API_PREFIX,
+    Fault,
+    discord_errata,
+    discord_lenient,
+    recording_middleware,
+)
 from tests.fakes.discord.model import (
     BOOST_UPLOAD_LIMITS,
     JSON,
@@ -57,6 +64,15 @@ class DiscordStandin(MemberActions):
         self.token_ttl = token_ttl
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
+        # Held to Discord's OpenAPI spec (tests/conformance). What discord.py sends leniently and
+        # the API accepts (integer attachment ids, `1` booleans) passes (docs/RELIABILITY.md).
+        self.conformance = Conformance(
+            "discord",
+            API_PREFIX,
+            normalize=discord_lenient,
+            lenient_booleans=True,
+            errata=discord_errata,
+        )
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -73,7 +89,7 @@ class DiscordStandin(MemberActions):
             self.requests, self.faults, state.token, state.watch, self.errors
         )
         app = web.Application(
-            middlewares=[middleware],
+            middlewares=[self.conformance.middleware(), middleware],
             client_max_size=512 * 1024 * 1024,  # oversize uploads must reach the 413 check
         )
         announce = ChannelRoutes(state, self.gateway.dispatch)
@@ -103,6 +119,8 @@ class DiscordStandin(MemberActions):
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+        if exc is None:
+            self.conformance.assert_clean()
 
     # --- where and who -----------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ import copy
 from tests.fakes.discord import payloads
 from tests.fakes.discord.ids import Snowflakes
 from tests.fakes.discord.model import (
+    DEFAULT_UPLOAD_LIMIT,
+    DM_CHANNEL,
     JSON,
     MEMBER_PERMISSIONS,
     Channel,
@@ -71,6 +73,8 @@ class CommandRegistry:
         stored.setdefault("default_member_permissions", None)
         stored.setdefault("nsfw", False)
         stored.setdefault("options", [])
+        if stored.get("integration_types") is None:  # Discord answers the default, never null
+            stored["integration_types"] = [0]  # GUILD_INSTALL
         return stored
 
 
@@ -88,6 +92,7 @@ class State:
         self.users: dict[int, User] = {u.id: u for u in (self.bot, self.owner)}
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
+        self.dms: dict[int, Channel] = {}
         self.messages: dict[int, StoredMessage] = {}
         self.attachments: dict[int, StoredAttachment] = {}
         self.interactions: dict[int, InteractionRecord] = {}
@@ -119,6 +124,19 @@ class State:
 
     def guild_of(self, channel_id: int) -> Guild:
         return self.guilds[self.channels[channel_id].guild_id]
+
+    def dm_with(self, user: User) -> Channel:
+        """The member's DM channel with the bot (made on first use)."""
+        found = next((c for c in self.dms.values() if c.name == str(user.id)), None)
+        if found is None:
+            found = Channel(self.ids.next(), 0, str(user.id), type=DM_CHANNEL)
+            self.dms[found.id] = found
+            self.channels[found.id] = found
+        return found
+
+    def upload_limit(self, channel_id: int) -> int:
+        guild = self.guilds.get(self.channels[channel_id].guild_id)
+        return guild.upload_limit if guild is not None else DEFAULT_UPLOAD_LIMIT
 
     def store_file(
         self, channel_id: int, upload: Upload | UploadedFile, *, ephemeral: bool = False
