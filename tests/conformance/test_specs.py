@@ -141,10 +141,17 @@ def test_openai_system_fingerprint_is_a_string_or_absent_never_null() -> None:
 
 
 def test_discord_py_integer_attachment_ids_are_lenient_and_normalised() -> None:
-    """discord.py 2.7.1 sends a new file's id as an integer index; the API accepts it, the
-    spec's SnowflakeType does not. The stand-in normalises it before checking (RELIABILITY)."""
-    body = {"content": "hi", "attachments": [{"id": 0, "filename": "scene.mp4"}]}
-    operation = load("discord").operation("PATCH", "/channels/20/messages/10")
+    """discord.py 2.7.1 sends a new file's id (an index), mentioned users and a reply's ids as
+    integers; the API accepts them, the spec's SnowflakeType does not. The stand-in normalises
+    them before checking (RELIABILITY); component ids stay integers."""
+    body = {
+        "content": "<@42> your video is ready",
+        "attachments": [{"id": 0, "filename": "scene.mp4"}],
+        "allowed_mentions": {"parse": [], "users": [42], "replied_user": False},
+        "message_reference": {"message_id": 10, "channel_id": 20, "guild_id": 30},
+        "components": [{"type": 1, "id": 1, "components": [{**COMPONENT, "id": 2}]}],
+    }
+    operation = load("discord").operation("POST", "/channels/20/messages")
     assert operation is not None
     assert operation.body_problems("application/json", body)
     normalised = discord_lenient(operation.path, body)

@@ -156,11 +156,30 @@ def _needs_bot_token(path: str) -> bool:
 
 
 def discord_lenient(path: str, body: object) -> object:
-    """discord.py sends a new file's `attachments[].id` as an integer index (`File.to_dict`);
-    the API accepts it, the spec's SnowflakeType wants a string."""
-    if isinstance(body, dict):
-        return {key: _string_ids(key, value) for key, value in body.items()}
-    return body
+    """discord.py sends some snowflakes as integers where the spec's SnowflakeType wants
+    strings, and the API accepts them: a new file's `attachments[].id` (an index,
+    `File.to_dict`), `allowed_mentions.users`/`roles` and `message_reference`'s ids."""
+    if not isinstance(body, dict):
+        return body
+    return {key: _lenient(key, value) for key, value in body.items()}
+
+
+_SNOWFLAKE_KEYS = frozenset({"users", "roles", "message_id", "channel_id", "guild_id"})
+
+
+def _lenient(key: str, value: object) -> object:
+    if key == "attachments" and isinstance(value, list):
+        return [
+            {**item, "id": str(item["id"])} if isinstance(item, dict) and "id" in item else item
+            for item in value
+        ]
+    if isinstance(value, list):
+        return [_lenient(key, item) for item in value]
+    if isinstance(value, dict):
+        return discord_lenient("", value)
+    if key in _SNOWFLAKE_KEYS and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def discord_errata(status: int, body: object) -> object:
@@ -169,17 +188,6 @@ def discord_errata(status: int, body: object) -> object:
     if status >= 400 and isinstance(body, dict):
         return {key: value for key, value in body.items() if key != "errors"}
     return body
-
-
-def _string_ids(key: str, value: object) -> object:
-    if key == "attachments" and isinstance(value, list):
-        return [
-            {**item, "id": str(item["id"])} if isinstance(item, dict) and "id" in item else item
-            for item in value
-        ]
-    if isinstance(value, dict):
-        return discord_lenient("", value)
-    return value
 
 
 def recording_middleware(
