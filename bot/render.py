@@ -58,8 +58,7 @@ def scene_embed(card: SceneCard) -> discord.Embed:
 
 
 def scene_image(card: SceneCard) -> discord.File:
-    source = card.image if card.png is None else io.BytesIO(card.png)
-    return discord.File(source, filename=IMAGE_NAME)
+    return discord.File(io.BytesIO(card.png), filename=IMAGE_NAME)
 
 
 def scene_view(scene_id: int, *, animate: bool, disabled: bool = False) -> discord.ui.View:

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
 
 from bot.errors import Refusal, quota_text, unavailable_text
 from bot.policy import Policy, UploadInfo
@@ -75,8 +74,7 @@ class SceneCard:
     text: str
     model_display: str
     notice: str | None
-    image: Path
-    png: bytes | None = None  # the picture just drawn: uploaded as is, not read back from disk
+    png: bytes  # the picture, from the drawing itself or read back through storage
     video: VideoBadge | None = None
     video_detail: str | None = None
     animate: bool = True  # the server's tier has video: the scene offers Animate
@@ -326,7 +324,8 @@ class StoryService:
             if job.state is JobState.DONE:
                 raise Refusal("This scene is already animated.")
         await self._queue_video(actor, story, scene)
-        return await self._card(story, scene, None, VideoBadge.PENDING)
+        png = await self._picture(scene.id)
+        return await self._card(story, scene, None, VideoBadge.PENDING, png=png)
 
     async def _queue_video_if_due(
         self, actor: Actor, story: Story, scene: Scene
@@ -384,7 +383,14 @@ class StoryService:
         badge, detail = None, None
         if job is not None and job.image_version == scene.image_version:
             badge, detail = _job_badge(job)
-        return await self._card(story, scene, notice, badge, detail)
+        png = await self._picture(scene.id)
+        return await self._card(story, scene, notice, badge, detail, png=png)
+
+    async def _picture(self, scene_id: int) -> bytes:
+        png = await self.storage.media.read_image(scene_id)
+        if png is None:
+            raise Refusal("This scene's picture is no longer stored.")
+        return png
 
     async def _card(
         self,
@@ -393,7 +399,8 @@ class StoryService:
         notice: str | None,
         badge: VideoBadge | None = None,
         detail: str | None = None,
-        png: bytes | None = None,
+        *,
+        png: bytes,
     ) -> SceneCard:
         shown = model_display(self.policy.catalog, scene.model_key)
         return SceneCard(
@@ -403,7 +410,6 @@ class StoryService:
             text=scene.text,
             model_display=shown,
             notice=notice,
-            image=self.storage.media.image_path(scene.id),
             png=png,
             video=badge,
             video_detail=detail,

@@ -3,11 +3,10 @@ there is none. Edits go through the channel endpoint (interaction tokens die aft
 
 from __future__ import annotations
 
-import asyncio
+import io
 import logging
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
@@ -44,12 +43,14 @@ async def deliver(bot: StoryBot, job: VideoJob) -> bool:
         card = _with(card, VideoBadge.FAILED, _INTERRUPTED_TEXT)
     video = None
     if job.state is JobState.DONE:
-        video = services.storage.media.video_path(scene.id)
-        size = await asyncio.to_thread(_size, video)
-        if size < 0:
-            card, video = _with(card, VideoBadge.FAILED, "the video file is missing"), None
+        media = services.storage.media
+        size = await media.video_size(scene.id)
+        if size is None:
+            card = _with(card, VideoBadge.FAILED, "the video file is missing")
         elif size > upload_limit(bot, job.guild_id):
-            card, video = _with(card, VideoBadge.TOO_LARGE, None), None
+            card = _with(card, VideoBadge.TOO_LARGE, None)
+        else:
+            video = await media.read_video(scene.id)
     channel = bot.get_partial_messageable(scene.channel_id, guild_id=job.guild_id)
     try:
         message = await channel.fetch_message(scene.message_id)
@@ -91,16 +92,16 @@ async def _tell_requester(
         log.warning("could not tell member %s of video job %s (%s)", member, job.id, exc.status)
 
 
-async def _edit(message: discord.Message, card: SceneCard, video: Path | None) -> None:
+async def _edit(message: discord.Message, card: SceneCard, video: bytes | None) -> None:
     keep = [a for a in message.attachments if not a.filename.endswith(".mp4")]
-    files = [discord.File(video, filename=VIDEO_NAME)] if video is not None else []
+    files = [discord.File(io.BytesIO(video), filename=VIDEO_NAME)] if video is not None else []
     await message.edit(
         embed=scene_embed(card), attachments=[*keep, *files], allowed_mentions=NO_PINGS
     )
 
 
 async def _repost(
-    bot: StoryBot, channel: discord.PartialMessageable, card: SceneCard, video: Path | None
+    bot: StoryBot, channel: discord.PartialMessageable, card: SceneCard, video: bytes | None
 ) -> bool:
     """The scene message was deleted: post the scene again, so a finished video is not lost,
     and remember the new message (later videos and edits go there)."""
@@ -127,11 +128,11 @@ async def _repost(
 
 
 async def _send(
-    channel: discord.PartialMessageable, card: SceneCard, video: Path | None
+    channel: discord.PartialMessageable, card: SceneCard, video: bytes | None
 ) -> discord.Message:
     post = scene_post(card)
     if video is not None:
-        post["files"].append(discord.File(video, filename=VIDEO_NAME))
+        post["files"].append(discord.File(io.BytesIO(video), filename=VIDEO_NAME))
     return await channel.send(**post)
 
 
@@ -148,7 +149,3 @@ def upload_limit(bot: StoryBot, guild_id: int) -> int:
 
 def _with(card: SceneCard, badge: VideoBadge, detail: str | None) -> SceneCard:
     return replace(card, video=badge, video_detail=detail)
-
-
-def _size(path: Path) -> int:
-    return path.stat().st_size if path.exists() else -1

@@ -136,25 +136,25 @@ class MediaStore:
             raise ValueError(f"not a reference photo name: {file_name!r}")
         return self.reference_dir(story_id) / file_name
 
-    async def save_image(self, scene_id: int, png: bytes) -> Path:
+    async def save_image(self, scene_id: int, png: bytes) -> None:
         """Store (or replace) the scene's PNG atomically."""
-        target = self.image_path(scene_id)
-        await asyncio.to_thread(atomic_write, target, png)
-        return target
+        await asyncio.to_thread(atomic_write, self.image_path(scene_id), png)
 
     async def read_image(self, scene_id: int) -> bytes | None:
         """The scene's PNG, or None if it has none."""
         return await asyncio.to_thread(_read_if_exists, self.image_path(scene_id))
 
-    async def save_video(self, scene_id: int, mp4: bytes) -> Path:
+    async def save_video(self, scene_id: int, mp4: bytes) -> None:
         """Store (or replace) the scene's MP4 atomically."""
-        target = self.video_path(scene_id)
-        await asyncio.to_thread(atomic_write, target, mp4)
-        return target
+        await asyncio.to_thread(atomic_write, self.video_path(scene_id), mp4)
 
     async def read_video(self, scene_id: int) -> bytes | None:
         """The scene's MP4, or None if it has none."""
         return await asyncio.to_thread(_read_if_exists, self.video_path(scene_id))
+
+    async def video_size(self, scene_id: int) -> int | None:
+        """The size of the scene's MP4 in bytes (None: no video), without reading it."""
+        return await asyncio.to_thread(_size_if_exists, self.video_path(scene_id))
 
     async def save_film(self, story_id: int, mp4: bytes) -> None:
         """Keep (or replace) the story's joined film atomically."""
@@ -166,7 +166,7 @@ class MediaStore:
 
     async def save_video_stream(
         self, scene_id: int, chunks: AsyncIterable[bytes], max_bytes: int
-    ) -> Path:
+    ) -> None:
         """Stream a download into a temp file and commit it; MediaTooLarge past `max_bytes`."""
         temp = self.video_temp_path(scene_id)
         file = await asyncio.to_thread(temp.open, "xb")
@@ -177,21 +177,24 @@ class MediaStore:
             await self.discard(temp)
             raise
         await asyncio.to_thread(file.close)
-        return await self.commit_video(scene_id, temp)
+        await self.commit_video(scene_id, temp)
 
     def video_temp_path(self, scene_id: int) -> Path:
-        """A temp path in videos/ for a downloader that writes itself; `commit_video` it."""
+        """A temp path in this process's DATA_DIR/videos for a downloader that writes itself;
+        `commit_video` it."""
         return temp_path_for(self.video_path(scene_id))
 
-    async def commit_video(self, scene_id: int, temp: Path) -> Path:
+    async def commit_video(self, scene_id: int, temp: Path) -> None:
         """Atomically move a finished temp file (from `video_temp_path`) into place."""
+        self._check_temp(scene_id, temp)
+        await asyncio.to_thread(_replace, temp, self.video_path(scene_id))
+
+    def _check_temp(self, scene_id: int, temp: Path) -> None:
         target = self.video_path(scene_id)
         if temp.parent != self.videos_dir or not (
             temp.name.startswith(f"{target.name}.") and temp.name.endswith(TEMP_SUFFIX)
         ):
             raise ValueError(f"{temp} is not a temp path of scene {scene_id}")
-        await asyncio.to_thread(_replace, temp, target)
-        return target
 
     async def discard(self, temp: Path) -> None:
         """Delete an abandoned temp file."""
@@ -205,10 +208,7 @@ class MediaStore:
         self, story_id: int, position: int, data: bytes, mime_type: str
     ) -> str:
         """Store a reference photo as {position}.{ext}; returns that generated file name."""
-        extension = REFERENCE_EXTENSIONS.get(mime_type)
-        if extension is None:
-            raise ValueError(f"unsupported reference photo type {mime_type!r}")
-        file_name = f"{_id(position)}.{extension}"
+        file_name = reference_name(position, mime_type)
         target = self.reference_path(story_id, file_name)
         await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
         await asyncio.to_thread(atomic_write, target, data)
@@ -225,6 +225,14 @@ class MediaStore:
         await asyncio.to_thread(_delete_all, self.reference_dir(story_id), paths)
 
 
+def reference_name(position: int, mime_type: str) -> str:
+    """{position}.{ext}: the only names reference photos are stored under."""
+    extension = REFERENCE_EXTENSIONS.get(mime_type)
+    if extension is None:
+        raise ValueError(f"unsupported reference photo type {mime_type!r}")
+    return f"{_id(position)}.{extension}"
+
+
 async def _copy_capped(chunks: AsyncIterable[bytes], file: BinaryIO, max_bytes: int) -> None:
     written = 0
     async for chunk in chunks:
@@ -237,6 +245,13 @@ async def _copy_capped(chunks: AsyncIterable[bytes], file: BinaryIO, max_bytes: 
 def _read_if_exists(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _size_if_exists(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
     except FileNotFoundError:
         return None
 

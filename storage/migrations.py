@@ -155,7 +155,29 @@ TOLD_NUMBERS = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (CORE, USAGE_OUTCOME, VIDEO_JOBS, TOLD_NUMBERS)
+# With PostgreSQL, pictures, reference photos, MP4s and storybook films live here so every
+# process reads them (SPEC §11); with SQLite they stay files under DATA_DIR, this table empty.
+MEDIA = Migration(
+    5,
+    "media in the database (PostgreSQL)",
+    (
+        """CREATE TABLE media (
+            kind TEXT NOT NULL CHECK (kind IN ('image', 'video', 'reference', 'film')),
+            owner_id INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            data BLOB NOT NULL,
+            PRIMARY KEY (kind, owner_id, name)
+        )""",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (
+    CORE,
+    USAGE_OUTCOME,
+    VIDEO_JOBS,
+    TOLD_NUMBERS,
+    MEDIA,
+)
 LATEST_VERSION: Final = MIGRATIONS[-1].version
 
 

@@ -11,6 +11,7 @@ from storage.db import DEFAULT_BUSY_TIMEOUT_MS, open_database
 from storage.guilds import GuildRepository, MetaRepository
 from storage.jobs import VideoJob, VideoJobRepository
 from storage.media import MediaStore
+from storage.media_db import DatabaseMediaStore
 from storage.pg import open_postgres
 from storage.scenes import SceneRepository
 from storage.sql import Backend
@@ -54,13 +55,16 @@ class Storage:
     ) -> Storage:
         """Create DATA_DIR's folders, open and migrate the database: PostgreSQL at
         `database_url` when given, else SQLite at DATA_DIR/storybot.db."""
-        media = MediaStore(data_dir)
-        await media.create_folders()
+        # DATA_DIR holds SQLite's file and media, or (PostgreSQL) the temp files of downloads.
+        await MediaStore(data_dir).create_folders()
         db: Backend
+        media: MediaStore
         if database_url is not None:
             db = await open_postgres(database_url)
+            media = DatabaseMediaStore(data_dir, db)
         else:
             db = await open_database(data_dir / DB_FILE_NAME, busy_timeout_ms=busy_timeout_ms)
+            media = MediaStore(data_dir)
         return cls(
             db=db,
             guilds=GuildRepository(db),

@@ -1,4 +1,5 @@
-"""The media store: SPEC §9 paths, names without user input, atomic writes."""
+"""The media store: the same operations on both backends (files under DATA_DIR with SQLite,
+rows with PostgreSQL); SPEC §9 paths, names without user input and atomic writes on disk."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from pathlib import Path
 import pytest
 
 from storage import MediaStore, MediaTooLarge, Storage
+from tests.storage.builders import new_story
 from tests.storage.spawn import run_until_ready_then_kill
 
 
 @pytest.fixture
-async def media(tmp_path: Path) -> MediaStore:
+def media(storage: Storage) -> MediaStore:
+    """The store of either backend (the contract tests)."""
+    return storage.media
+
+
+@pytest.fixture
+async def disk(tmp_path: Path) -> MediaStore:
+    """The files under DATA_DIR (what SQLite deployments keep on disk)."""
     store = MediaStore(tmp_path / "data")
     await store.create_folders()
     return store
@@ -49,10 +58,20 @@ def test_reference_names_other_than_generated_ones_are_refused(tmp_path: Path, n
 
 async def test_an_image_round_trips_and_is_replaced(media: MediaStore) -> None:
     assert await media.read_image(7) is None
-    assert await media.save_image(7, b"old") == media.image_path(7)
+    await media.save_image(7, b"old")
     await media.save_image(7, b"new")
     assert await media.read_image(7) == b"new"
-    assert files_in(media.images_dir) == ["7.png"]
+
+
+async def test_a_film_round_trips(media: MediaStore) -> None:
+    assert await media.read_film(3) is None
+    await media.save_film(3, b"film")
+    assert await media.read_film(3) == b"film"
+
+
+async def test_an_image_is_the_file_spec_names(disk: MediaStore) -> None:
+    await disk.save_image(7, b"png")
+    assert files_in(disk.images_dir) == ["7.png"]
 
 
 async def test_reference_files_are_named_by_position_and_type_only(media: MediaStore) -> None:
@@ -62,8 +81,14 @@ async def test_reference_files_are_named_by_position_and_type_only(media: MediaS
         await media.save_reference(3, 2, b"c", "image/webp"),
     ]
     assert names == ["0.png", "1.jpg", "2.webp"]
-    assert files_in(media.reference_dir(3)) == names
     assert await media.read_reference(3, "1.jpg") == b"b"
+    with pytest.raises(ValueError, match="reference photo name"):
+        await media.read_reference(3, "../1.jpg")
+
+
+async def test_reference_files_live_in_their_storys_folder(disk: MediaStore) -> None:
+    await disk.save_reference(3, 0, b"a", "image/png")
+    assert files_in(disk.reference_dir(3)) == ["0.png"]
 
 
 async def test_an_unsupported_reference_type_is_refused(media: MediaStore) -> None:
@@ -72,30 +97,30 @@ async def test_an_unsupported_reference_type_is_refused(media: MediaStore) -> No
 
 
 async def test_a_failure_before_replace_keeps_the_old_file_and_no_temp(
-    media: MediaStore, monkeypatch: pytest.MonkeyPatch
+    disk: MediaStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await media.save_image(7, b"old picture")
+    await disk.save_image(7, b"old picture")
 
     def crash(src: object, dst: object) -> None:
         raise OSError("disk vanished")
 
     monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(OSError, match="disk vanished"):
-        await media.save_image(7, b"new picture")
-    assert media.image_path(7).read_bytes() == b"old picture"
-    assert files_in(media.images_dir) == ["7.png"]
+        await disk.save_image(7, b"new picture")
+    assert disk.image_path(7).read_bytes() == b"old picture"
+    assert files_in(disk.images_dir) == ["7.png"]
 
 
 async def test_a_failure_on_a_first_write_leaves_no_file(
-    media: MediaStore, monkeypatch: pytest.MonkeyPatch
+    disk: MediaStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def crash(fd: int) -> None:
         raise OSError("fsync failed")
 
     monkeypatch.setattr(os, "fsync", crash)
     with pytest.raises(OSError, match="fsync failed"):
-        await media.save_video(7, b"mp4")
-    assert files_in(media.videos_dir) == []
+        await disk.save_video(7, b"mp4")
+    assert files_in(disk.videos_dir) == []
 
 
 async def test_a_process_killed_mid_write_leaves_the_old_image_whole(data_dir: Path) -> None:
@@ -113,17 +138,18 @@ async def test_a_process_killed_mid_write_leaves_the_old_image_whole(data_dir: P
 
 
 async def test_a_streamed_video_is_committed_whole(media: MediaStore) -> None:
-    path = await media.save_video_stream(7, chunks(b"ab", b"cd"), max_bytes=4)
-    assert path.read_bytes() == b"abcd"
-    assert files_in(media.videos_dir) == ["7.mp4"]
+    await media.save_video_stream(7, chunks(b"ab", b"cd"), max_bytes=4)
+    assert await media.read_video(7) == b"abcd"
+    assert await media.video_size(7) == 4
+    assert files_in(media.videos_dir) == (["7.mp4"] if media.video_path(7).exists() else [])
 
 
 async def test_a_video_over_the_cap_is_dropped_and_the_old_one_kept(media: MediaStore) -> None:
     await media.save_video(7, b"old")
     with pytest.raises(MediaTooLarge):
         await media.save_video_stream(7, chunks(b"abc", b"de"), max_bytes=4)
-    assert files_in(media.videos_dir) == ["7.mp4"]
-    assert media.video_path(7).read_bytes() == b"old"
+    assert await media.read_video(7) == b"old"
+    assert not any(name.endswith(".tmp") for name in files_in(media.videos_dir))
 
 
 async def test_a_downloader_writes_a_temp_path_then_commits_it(media: MediaStore) -> None:
@@ -131,9 +157,10 @@ async def test_a_downloader_writes_a_temp_path_then_commits_it(media: MediaStore
     assert temp.parent == media.videos_dir
     assert temp != media.video_path(7)
     temp.write_bytes(b"mp4")
-    assert not media.video_path(7).exists()
-    assert await media.commit_video(7, temp) == media.video_path(7)
-    assert files_in(media.videos_dir) == ["7.mp4"]
+    assert await media.read_video(7) is None
+    await media.commit_video(7, temp)
+    assert await media.read_video(7) == b"mp4"
+    assert not temp.exists()
 
 
 async def test_commit_refuses_a_path_that_is_not_its_scenes_temp(
@@ -152,4 +179,18 @@ async def test_delete_video_drops_only_that_scenes_video(media: MediaStore) -> N
     await media.save_video(8, b"b")
     await media.delete_video(7)
     await media.delete_video(7)  # already gone is fine
-    assert files_in(media.videos_dir) == ["8.mp4"]
+    assert await media.read_video(7) is None
+    assert await media.video_size(7) is None
+    assert await media.read_video(8) == b"b"
+
+
+async def test_processes_with_their_own_data_dirs_share_media_on_postgresql(
+    storage: Storage, second_storage: Storage, backend: str
+) -> None:
+    if backend == "sqlite":  # one DATA_DIR by design: the second connection shares its files
+        assert second_storage.media.root == storage.media.root
+    story = await new_story(storage)
+    await storage.media.save_image(7, b"drawn by one process")
+    await storage.add_reference_photo(story.id, 0, b"photo", "image/png")
+    assert await second_storage.media.read_image(7) == b"drawn by one process"
+    assert await second_storage.media.read_reference(story.id, "0.png") == b"photo"

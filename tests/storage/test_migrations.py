@@ -47,6 +47,7 @@ SEED_AT_VERSION: dict[int, list[str]] = {
             created_at) VALUES (71, 7, 2, 'Never drawn', 'gemini', 'failed', 2002,
             '2026-05-01T11:10:00.000000Z')""",
     ],
+    5: ["INSERT INTO media VALUES ('image', 70, '', X'89504E47')"],
 }
 
 

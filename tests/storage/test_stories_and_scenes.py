@@ -131,9 +131,10 @@ async def test_deleting_a_story_removes_its_rows_and_files(storage: Storage) -> 
         scene_id=scene.id, guild_id=GUILD, channel_id=CHANNEL, message_id=1, image_version=1
     )
     await storage.add_reference_photo(story.id, 0, b"png", "image/png")
-    image = await storage.media.save_image(scene.id, b"png")
-    video = await storage.media.save_video(scene.id, b"mp4")
-    kept_image = await storage.media.save_image(kept_scene.id, b"png")
+    await storage.media.save_image(scene.id, b"png")
+    await storage.media.save_video(scene.id, b"mp4")
+    await storage.media.save_film(story.id, b"film")
+    await storage.media.save_image(kept_scene.id, b"kept")
 
     await storage.delete_story(story.id)
 
@@ -141,10 +142,13 @@ async def test_deleting_a_story_removes_its_rows_and_files(storage: Storage) -> 
     assert await storage.scenes.get(scene.id) is None
     assert await storage.jobs.for_scene(scene.id) is None
     assert await storage.stories.references(story.id) == []
-    assert not image.exists()
-    assert not video.exists()
+    assert await storage.media.read_image(scene.id) is None
+    assert await storage.media.read_video(scene.id) is None
+    assert await storage.media.read_film(story.id) is None
+    with pytest.raises(FileNotFoundError):
+        await storage.media.read_reference(story.id, "0.png")
     assert not storage.media.reference_dir(story.id).exists()
-    assert kept_image.exists()
+    assert await storage.media.read_image(kept_scene.id) == b"kept"
     assert await storage.scenes.get(kept_scene.id) is not None
 
 
