@@ -13,7 +13,7 @@ from tests.e2e.helpers import custom_id, start_story
 async def test_a_story_and_its_video_on_postgresql_keep_their_media_in_the_database(
     postgres_url: str, harness: Harness, tmp_path: Path
 ) -> None:
-    # postgres_url comes first, so its database outlives the bot's pool at teardown.
+    # postgres_url comes first, so its schema outlives the bot's pool at teardown.
     harness.env(DATABASE_URL=postgres_url)
     bot = await harness.start()
     assert bot.services.storage.db.name == "postgresql"
