@@ -20,7 +20,7 @@ async def test_a_story_and_its_video_on_postgresql_keep_their_media_in_the_datab
     scene = await start_story(harness)
     click = await harness.discord.click(scene, custom_id(scene, "animate"))
     assert await click.wait_for_final() is not None
-    await harness.discord.until(lambda: "scene.mp4" in scene.filenames, 10.0, "for the MP4")
+    await harness.discord.until(lambda: "scene.mp4" in scene.filenames, 30.0, "for the MP4")
     assert scene.filenames == ["scene.png", "scene.mp4"]
     assert not list((harness.data_dir / "images").iterdir()), "no picture on this disk"
     assert not list((harness.data_dir / "videos").iterdir()), "no MP4 nor temp file left"
