@@ -10,7 +10,7 @@ from bot.book.web import web_config
 from bot.lineup import Lineup
 from bot.settings import Settings
 from bot.tiers import Tier, TierTable
-from providers.registry import VIDEO_MODEL, ModelSpec, NoLiveModel, Provider, Status
+from providers.registry import VIDEO_MODEL, ModelSpec, NoLiveModel, Provider, Status, text_model
 from storage.pg import redact
 from storage.store import DB_FILE_NAME
 
@@ -91,6 +91,18 @@ def _tier_lines(tier: Tier, default: str, lineup: Lineup) -> list[str]:
     return lines
 
 
+def _text_line(settings: Settings, keyed: frozenset[Provider]) -> str:
+    """Who writes scene text: the first keyed provider of OpenAI, xAI, Gemini, or nobody."""
+    text = text_model(keyed, settings.text_model)
+    if text is None:
+        return (
+            "none (no OPENAI_API_KEY, XAI_API_KEY or GEMINI_API_KEY): "
+            "scene text is the member's premise or direction"
+        )
+    source = "TEXT_MODEL" if settings.text_model else "default"
+    return f"{text.api_model} ({text.provider.display}, {source}): writes scene text"
+
+
 def report(settings: Settings, lineup: Lineup, tiers: TierTable) -> list[str]:
     """The lines `check` prints; no secret ever appears, only whether it is set."""
     catalog = lineup.catalog
@@ -107,13 +119,7 @@ def report(settings: Settings, lineup: Lineup, tiers: TierTable) -> list[str]:
         lines.append(f"  {spec.key:<{width}}  {spec.display} ({spec.provider.display}): {state}")
     video = "available" if VIDEO_MODEL.provider in keyed else "missing key (XAI_API_KEY)"
     lines += ["Video model:", f"  {VIDEO_MODEL.key} (xAI): {video}", "Text model:"]
-    if Provider.OPENAI in keyed:
-        lines.append(f"  {settings.text_model} (OpenAI): available")
-    else:
-        lines.append(
-            f"  {settings.text_model} (OpenAI): missing key (OPENAI_API_KEY); "
-            "scene text is the member's premise or direction"
-        )
+    lines.append(f"  {_text_line(settings, keyed)}")
     lines.append(f"Storybook web server: {web_config(settings)[1]}")
     lines.append("Tiers:")
     for tier in tiers.tiers.values():

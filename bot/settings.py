@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     gemini_api_key: SecretStr | None = None
     gemini_base_url: str | None = None
 
-    text_model: str = "gpt-5.4-mini"
+    # Unset: the scene-writing provider's default (providers/registry.py TEXT_MODELS).
+    text_model: str | None = None
     models_file: Path | None = None
     data_dir: Path = Path("./data")
     tiers_file: Path | None = None

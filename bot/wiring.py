@@ -21,8 +21,8 @@ from bot.tiers import TierTable
 from providers.base import ImageProvider, SceneWriter, VideoProvider
 from providers.gemini import GeminiImages, gemini_client
 from providers.openai_images import OpenAIImages
-from providers.registry import Catalog, Provider
-from providers.text import OpenAISceneWriter, PlainSceneWriter
+from providers.registry import Catalog, Provider, text_model
+from providers.text import GeminiSceneWriter, OpenAISceneWriter, PlainSceneWriter
 from providers.xai_images import XAIImages
 from providers.xai_video import XAIVideo
 from storage import Storage
@@ -80,13 +80,15 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
     storage = await Storage.open(settings.data_dir, database_url=settings.database())
     closers: list[Callable[[], Awaitable[object]]] = [storage.close]
     images: dict[Provider, ImageProvider] = {}
-    writer: SceneWriter = PlainSceneWriter()
+    writer: SceneWriter = PlainSceneWriter()  # the member's own words, without any key
+    text = text_model(settings.keyed_providers(), settings.text_model)
     video: VideoProvider | None = None
     if settings.openai_api_key:
         key = settings.openai_api_key.get_secret_value()
         client = openai_client(key, settings.openai_base_url, IMAGE_TIMEOUT)
         images[Provider.OPENAI] = OpenAIImages(client)
-        writer = OpenAISceneWriter(client.with_options(timeout=TEXT_TIMEOUT), settings.text_model)
+        if text is not None and text.provider is Provider.OPENAI:
+            writer = OpenAISceneWriter(client.with_options(timeout=TEXT_TIMEOUT), text.api_model)
         closers.append(client.close)
     if settings.xai_api_key:
         client = openai_client(
@@ -94,6 +96,9 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         )
         http = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0))
         images[Provider.XAI] = XAIImages(client)
+        if text is not None and text.provider is Provider.XAI:
+            chat = client.with_options(timeout=TEXT_TIMEOUT)
+            writer = OpenAISceneWriter.on_xai(chat, text.api_model)
         video = XAIVideo(client, http, allow_private_downloads=_is_private(settings.xai_base_url))
         closers += [client.close, http.aclose]
     if settings.gemini_api_key:
@@ -104,6 +109,8 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
             attempts=RETRIES + 1,
         )
         images[Provider.GEMINI] = GeminiImages(gemini)
+        if text is not None and text.provider is Provider.GEMINI:
+            writer = GeminiSceneWriter(gemini, text.api_model, TEXT_TIMEOUT)
         closers.append(gemini.aio.aclose)
     policy = Policy(catalog, tiers, frozenset(images), storage, settings.owner_ids)
     stories = StoryService(policy, storage, images, writer, video_available=video is not None)

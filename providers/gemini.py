@@ -44,6 +44,8 @@ SAFETY_REASONS = frozenset(
         "IMAGE_PROHIBITED_CONTENT",
         "IMAGE_RECITATION",
         "MODEL_ARMOR",
+        "PUP_LIMITED_DISABLED",  # the account is limited for policy violations
+        "ESCALATION",  # filtered by an escalation rule
     }
 )
 _MAX_REASON = 300  # characters of a provider text we pass on to a member
@@ -99,18 +101,32 @@ class GeminiImages:
             response_modalities=["TEXT", "IMAGE"],
             image_config=types.ImageConfig(aspect_ratio="1:1"),
         )
-        try:
-            return await self._client.aio.models.generate_content(
-                model=spec.api_model, contents=_contents(spec, request), config=config
-            )
-        except errors.APIError as exc:
-            raise _from_status(exc, spec) from exc
-        except _TIMEOUTS as exc:  # before _NETWORK: TimeoutError is an OSError
-            raise ProviderTimeout(PROVIDER, "the request timed out") from exc
-        except _NETWORK as exc:
-            raise Unavailable(PROVIDER, "the service could not be reached") from exc
-        except _MALFORMED as exc:
-            raise InvalidResponse(PROVIDER, "the answer was not the API's JSON") from exc
+        return await generate_content(
+            self._client, spec.api_model, _contents(spec, request), config, spec
+        )
+
+
+async def generate_content(
+    client: genai.Client,
+    model: str,
+    contents: types.ContentListUnion,
+    config: types.GenerateContentConfig,
+    spec: ModelSpec | None = None,
+) -> types.GenerateContentResponse:
+    """One generateContent call, the SDK's exceptions translated into our error tree; a 404 is
+    ModelGone for the catalog's image model `spec`, else the model is unknown (Misconfigured)."""
+    try:
+        return await client.aio.models.generate_content(
+            model=model, contents=contents, config=config
+        )
+    except errors.APIError as exc:
+        raise _from_status(exc, spec) from exc
+    except _TIMEOUTS as exc:  # before _NETWORK: TimeoutError is an OSError
+        raise ProviderTimeout(PROVIDER, "the request timed out") from exc
+    except _NETWORK as exc:
+        raise Unavailable(PROVIDER, "the service could not be reached") from exc
+    except _MALFORMED as exc:
+        raise InvalidResponse(PROVIDER, "the answer was not the API's JSON") from exc
 
 
 def _contents(spec: ModelSpec, request: ImageRequest) -> list[types.PartUnion]:
@@ -131,6 +147,17 @@ def _picture(response: types.GenerateContentResponse) -> bytes:
     like "I can't draw that"), and asking again brings the same answer. The member sees the
     model's own words, and the attempt does not count against the quota.
     """
+    candidate = answered(response, "the picture")
+    finish = candidate.finish_reason.value if candidate.finish_reason is not None else None
+    data = _first_image(candidate)
+    if data is None:
+        raise ContentRefused(PROVIDER, _declined(candidate, finish))
+    return data
+
+
+def answered(response: types.GenerateContentResponse, what: str) -> types.Candidate:
+    """The first candidate, unless Google withheld the answer on policy grounds: a blocked
+    prompt or a safety finish reason is ContentRefused, with Google's words when it gave some."""
     feedback = response.prompt_feedback
     if feedback is not None and feedback.block_reason is not None:
         said = _clip(feedback.block_reason_message or "")
@@ -143,11 +170,14 @@ def _picture(response: types.GenerateContentResponse) -> bytes:
     finish = candidate.finish_reason.value if candidate.finish_reason is not None else None
     if finish in SAFETY_REASONS:
         said = _clip(candidate.finish_message or "")
-        raise ContentRefused(PROVIDER, said or f"the picture was withheld ({finish})")
-    data = _first_image(candidate)
-    if data is None:
-        raise ContentRefused(PROVIDER, _declined(candidate, finish))
-    return data
+        raise ContentRefused(PROVIDER, said or f"{what} was withheld ({finish})")
+    return candidate
+
+
+def words(candidate: types.Candidate, sep: str = " ") -> str:
+    """The candidate's text parts that are not a thinking model's drafts, joined by `sep`."""
+    parts = candidate.content.parts if candidate.content is not None else None
+    return sep.join(part.text for part in parts or [] if part.text and not part.thought)
 
 
 def _first_image(candidate: types.Candidate) -> bytes | None:
@@ -163,15 +193,13 @@ def _first_image(candidate: types.Candidate) -> bytes | None:
 
 
 def _declined(candidate: types.Candidate, finish: str | None) -> str:
-    parts = candidate.content.parts if candidate.content is not None else None
-    words = " ".join(part.text for part in parts or [] if part.text and not part.thought)
-    said = _clip(candidate.finish_message or words)
+    said = _clip(candidate.finish_message or words(candidate))
     if said:
         return f"the model answered without a picture: {said}"
     return f"the model answered without a picture ({finish or 'no reason given'})"
 
 
-def _from_status(exc: errors.APIError, spec: ModelSpec) -> ProviderError:
+def _from_status(exc: errors.APIError, spec: ModelSpec | None) -> ProviderError:
     """An HTTP error of the Gemini API as our error; never echoes a key."""
     code = exc.code
     message = _clip(redact(exc.message or "")) or f"HTTP {code}"
@@ -179,8 +207,10 @@ def _from_status(exc: errors.APIError, spec: ModelSpec) -> ProviderError:
         return RateLimited(PROVIDER, f"too many requests ({message})", _retry_delay(exc.details))
     if code in (401, 403) or "API_KEY_INVALID" in _reasons(exc.details):
         return Misconfigured(PROVIDER, f"the API key was rejected (HTTP {code} {exc.status})")
-    if code == 404:  # NOT_FOUND: the model is not (or no longer) served
+    if code == 404 and spec is not None:  # NOT_FOUND: the model is not (or no longer) served
         return ModelGone(spec.provider.display, message, spec.key, spec.display)
+    if code == 404:
+        return Misconfigured(PROVIDER, f"the model is unknown to the provider ({message})")
     if code >= 500:
         return Unavailable(PROVIDER, f"the service failed ({message})")
     if code >= 400:

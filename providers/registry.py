@@ -129,6 +129,33 @@ VIDEO_MODEL = VideoModelSpec(
     cost_usd_per_second=0.07,
 )
 
+
+@dataclass(frozen=True, slots=True)
+class TextModel:
+    """The chat model that writes scene text, and the provider that serves it."""
+
+    provider: Provider
+    api_model: str
+
+
+# Who writes scene text: the first provider with a key, in this order, with its default model
+# (SPEC §3); TEXT_MODEL replaces the model on the provider chosen.
+TEXT_MODELS: tuple[TextModel, ...] = (
+    TextModel(Provider.OPENAI, "gpt-5.4-mini"),
+    TextModel(Provider.XAI, "grok-4.20-non-reasoning"),
+    TextModel(Provider.GEMINI, "gemini-3.8-flash"),
+)
+
+
+def text_model(keyed: Iterable[Provider], override: str | None = None) -> TextModel | None:
+    """The scene writer's model for these keyed providers; None: no key, no writer."""
+    have = frozenset(keyed)
+    for default in TEXT_MODELS:
+        if default.provider in have:
+            return TextModel(default.provider, override or default.api_model)
+    return None
+
+
 _GPT_IMAGE_2_COST = Cost(0.006, 0.053, 0.211)
 BUILT_IN: tuple[ModelSpec, ...] = (
     ModelSpec("gpt-image-1", "GPT Image 1", Provider.OPENAI, "gpt-image-1", 16, True, True,

@@ -1,17 +1,25 @@
-"""Scene text: an OpenAI chat model writes it, or (without a key) the member's own words stand."""
+"""Scene text: a chat model writes it (OpenAI's or xAI's chat completions through the OpenAI
+SDK, or Gemini through google-genai), or, without any key, the member's own words stand."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import openai
+from google import genai
+from google.genai import types
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
+from providers import gemini
 from providers.base import SceneContext
-from providers.errors import ContentRefused, InvalidResponse
+from providers.errors import ContentRefused, InvalidResponse, ProviderError
 from providers.openai_errors import translate
+from providers.xai_errors import PROVIDER as XAI
+from providers.xai_errors import translate_xai
 
 PROVIDER = "OpenAI"
+ErrorMap = Callable[[openai.OpenAIError], ProviderError]
 # Discord's embed description holds 4096 characters; the rest of the embed needs some room.
 MAX_SCENE_CHARS = 3500
 # Room for a reasoning model's hidden tokens as well as the ~180 words of the scene itself.
@@ -62,11 +70,27 @@ def scene_prompt(context: SceneContext) -> str:
 
 
 class OpenAISceneWriter:
-    """SceneWriter on the chat completions API; the injected client owns timeouts and retries."""
+    """SceneWriter on the chat completions API, OpenAI's or an OpenAI-compatible one such as
+    xAI's (`provider` names it in errors, `errors` maps its SDK exceptions); the injected client
+    owns timeouts and retries."""
 
-    def __init__(self, client: openai.AsyncOpenAI, model: str) -> None:
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        model: str,
+        *,
+        provider: str = PROVIDER,
+        errors: ErrorMap | None = None,
+    ) -> None:
         self._client = client
         self._model = model
+        self._provider = provider
+        self._errors: ErrorMap = errors or (lambda exc: translate(exc, provider))
+
+    @classmethod
+    def on_xai(cls, client: openai.AsyncOpenAI, model: str) -> OpenAISceneWriter:
+        """xAI's chat completions through the OpenAI SDK (`client` at XAI_BASE_URL)."""
+        return cls(client, model, provider=XAI, errors=translate_xai)
 
     async def write(self, context: SceneContext) -> str:
         try:
@@ -79,31 +103,56 @@ class OpenAISceneWriter:
                 max_completion_tokens=MAX_COMPLETION_TOKENS,
             )
         except openai.OpenAIError as exc:
-            raise translate(exc, PROVIDER) from exc
+            raise self._errors(exc) from exc
         except json.JSONDecodeError as exc:  # the SDK lets a broken JSON body through as is
-            raise InvalidResponse(PROVIDER, "the answer was not valid JSON") from exc
-        return _scene(answer)
+            raise InvalidResponse(self._provider, "the answer was not valid JSON") from exc
+        return _scene(answer, self._provider)
 
 
-def _scene(answer: object) -> str:
+def _scene(answer: object, provider: str) -> str:
     """The scene text of a completion; typed loosely as the SDK may hand back raw text."""
     choices = answer.choices if isinstance(answer, ChatCompletion) else None
     choice = choices[0] if choices else None
     message = getattr(choice, "message", None)
     if not isinstance(message, ChatCompletionMessage):
-        raise InvalidResponse(PROVIDER, "the answer contained no scene")
+        raise InvalidResponse(provider, "the answer contained no scene")
     if message.refusal:
-        raise ContentRefused(PROVIDER, trim(message.refusal, 500))
+        raise ContentRefused(provider, trim(message.refusal, 500))
     text = trim(message.content or "", MAX_SCENE_CHARS)
     if not text:
         if getattr(choice, "finish_reason", None) == "content_filter":
-            raise ContentRefused(PROVIDER, "the scene was withheld by the content filter")
-        raise InvalidResponse(PROVIDER, "the answer contained no scene")
+            raise ContentRefused(provider, "the scene was withheld by the content filter")
+        raise InvalidResponse(provider, "the answer contained no scene")
     return text
 
 
+class GeminiSceneWriter:
+    """SceneWriter on Gemini's generateContent, text only; the client's retries apply, and each
+    call carries its own timeout (the client's is sized for pictures)."""
+
+    def __init__(self, client: genai.Client, model: str, timeout_seconds: float) -> None:
+        self._client = client
+        self._model = model
+        self._timeout_ms = max(1, round(timeout_seconds * 1000))
+
+    async def write(self, context: SceneContext) -> str:
+        config = types.GenerateContentConfig(
+            system_instruction=SYSTEM_PROMPT,
+            max_output_tokens=MAX_COMPLETION_TOKENS,
+            http_options=types.HttpOptions(timeout=self._timeout_ms),
+        )
+        response = await gemini.generate_content(
+            self._client, self._model, scene_prompt(context), config
+        )
+        candidate = gemini.answered(response, "the scene")
+        text = trim(gemini.words(candidate, sep=""), MAX_SCENE_CHARS)
+        if not text:
+            raise InvalidResponse(gemini.PROVIDER, "the answer contained no scene")
+        return text
+
+
 class PlainSceneWriter:
-    """Without an OpenAI key the scene text is the member's direction, else the premise."""
+    """Without any provider key the scene text is the member's direction, else the premise."""
 
     async def write(self, context: SceneContext) -> str:
         direction = (context.direction or "").strip()

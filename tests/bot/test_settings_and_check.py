@@ -45,7 +45,7 @@ def test_defaults_match_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("TEXT_MODEL", "XAI_BASE_URL", "DEFAULT_TIER", "VIDEO_POLL_SECONDS"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert settings.text_model == "gpt-5.4-mini"
+    assert settings.text_model is None  # the scene-writing provider's default
     assert settings.xai_base_url == "https://api.x.ai/v1"
     assert settings.discord_api_base_url == "https://discord.com/api/v10"
     assert settings.discord_gateway_url == "wss://gateway.discord.gg/"
@@ -80,8 +80,35 @@ def test_check_lists_every_model_with_its_state_and_never_a_secret(tmp_path: Pat
     assert "available (tiers: everything)" in lines["grok-imagine"]
     assert "missing key (GEMINI_API_KEY)" in lines["gemini"]
     assert "grok-imagine-video (xAI): available" in out
-    assert "scene text is the member's premise or direction" in out
+    assert "grok-4.20-non-reasoning (xAI, default): writes scene text" in out
     assert "DISCORD_TOKEN: set" in out
+
+
+def text_line(result: subprocess.CompletedProcess[str]) -> str:
+    lines = result.stdout.splitlines()
+    return lines[lines.index("Text model:") + 1].strip()
+
+
+@pytest.mark.parametrize(
+    ("keys", "line"),
+    [
+        ({}, "none (no OPENAI_API_KEY, XAI_API_KEY or GEMINI_API_KEY): scene text is the "
+         "member's premise or direction"),
+        ({"GEMINI_API_KEY": "g"}, "gemini-3.8-flash (Google, default): writes scene text"),
+        ({"XAI_API_KEY": "x", "GEMINI_API_KEY": "g"},
+         "grok-4.20-non-reasoning (xAI, default): writes scene text"),
+        ({"OPENAI_API_KEY": "o", "XAI_API_KEY": "x"},
+         "gpt-5.4-mini (OpenAI, default): writes scene text"),
+        ({"XAI_API_KEY": "x", "TEXT_MODEL": "grok-4.3"},
+         "grok-4.3 (xAI, TEXT_MODEL): writes scene text"),
+    ],
+)  # fmt: skip
+def test_check_says_which_provider_and_model_write_scene_text(
+    tmp_path: Path, keys: dict[str, str], line: str
+) -> None:
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", **keys)
+    assert result.returncode == 0, result.stderr
+    assert text_line(result) == line
 
 
 def test_check_says_when_a_keyed_model_is_in_no_tier(tmp_path: Path) -> None:

@@ -10,14 +10,17 @@ from tests.fakes.discord import InteractionRecord, StoredMessage, Upload, User
 from tests.fakes.discord.interactions import OptionValue
 from tests.fakes.discord.model import JSON
 from tests.fakes.openai_api import EDITS, GENERATIONS
+from tests.fakes.xai_api import CHAT as XAI_CHAT
 
 PREMISE = "A fox finds a key"
 
 
 def image_calls(harness: Harness) -> int:
-    """Image requests that reached any provider stand-in."""
+    """Image requests that reached any provider stand-in (scene text requests are not)."""
     openai = len(harness.openai.requests_to(EDITS)) + len(harness.openai.requests_to(GENERATIONS))
-    return openai + len(harness.xai.requests) + len(harness.gemini.requests)
+    xai = [r for r in harness.xai.requests if r.route != XAI_CHAT]
+    gemini = [r for r in harness.gemini.requests if not r.system]
+    return openai + len(xai) + len(gemini)
 
 
 def provider_calls(harness: Harness) -> int:

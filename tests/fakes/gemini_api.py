@@ -2,7 +2,8 @@
 
 Point the real google-genai SDK (or the bot, via GEMINI_BASE_URL) at `standin.base_url`. It
 serves `POST /{version}/models/{model}:generateContent`, records every request and answers with
-a solid-colour PNG (`color`, `size`) unless a scripted outcome is queued. `times=None` keeps an
+a solid-colour PNG (`color`, `size`) unless a scripted outcome is queued; a request without the
+IMAGE response modality (a scene writer's) is answered with `scene_text`. `times=None` keeps an
 outcome for every later request until `reset()`:
 
     async with GeminiStandin(latency=1.0) as standin:
@@ -34,6 +35,7 @@ from tests.fakes.pictures import png
 
 GENERATE = "generateContent"
 DEFAULT_TEXT = "Here is the scene you asked for."
+DEFAULT_SCENE = "Snow fell on the harbour as the fox carried the brass key up the stairs."
 STATUS_NAMES = {
     400: "INVALID_ARGUMENT",
     401: "UNAUTHENTICATED",
@@ -76,6 +78,7 @@ class Recorded:
     user_agent: str
     images: tuple[InlinePart, ...]  # every inlineData part, in order
     texts: tuple[str, ...]  # every text part, in order
+    system: str  # the systemInstruction's text, "" without one
     kinds: tuple[str, ...]  # "image" / "text" per part, in order
     generation_config: Mapping[str, object]
     at: float  # time.monotonic() on arrival
@@ -120,14 +123,20 @@ def inline(data: bytes, mime_type: str = "image/png", *, thought: bool = False) 
     return part
 
 
-def answer(parts: list[object], finish: str = "STOP", message: str | None = None) -> object:
+def answer(
+    parts: list[object],
+    finish: str = "STOP",
+    message: str | None = None,
+    *,
+    model: str = "gemini-3.1-flash-image",
+) -> object:
     """A generateContent answer with one candidate."""
     candidate: dict[str, object] = {"finishReason": finish, "index": 0}
     if parts:
         candidate["content"] = {"role": "model", "parts": parts}
     if message is not None:
         candidate["finishMessage"] = message
-    return {"candidates": [candidate], **_metadata(1290 if parts else 0)}
+    return {"candidates": [candidate], **_metadata(1290 if parts else 0, model)}
 
 
 class GeminiStandin(LoopbackServer):
@@ -148,6 +157,7 @@ class GeminiStandin(LoopbackServer):
         self.size = size
         self.api_key = api_key  # when set, another key gets Google's 400 API_KEY_INVALID
         self.models = set(models)  # any other model gets Google's 404 NOT_FOUND
+        self.scene_text = DEFAULT_SCENE  # the answer to a text-only request
         self.requests: list[Recorded] = []
         self._queue: deque[Scripted] = deque()
         self._standing: Scripted | None = None
@@ -280,6 +290,8 @@ class GeminiStandin(LoopbackServer):
             )
         if scripted.json is not None:
             return _json(scripted.status, scripted.json)
+        if not _wants_image(recorded.generation_config):
+            return _json(200, answer([{"text": self.scene_text}], model=recorded.model))
         return _json(200, answer([{"text": DEFAULT_TEXT}, inline(self.picture)]))
 
     def _check(self, request: web.Request, recorded: Recorded) -> web.Response | None:
@@ -324,10 +336,16 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _metadata(image_tokens: int) -> dict[str, object]:
-    usage = {"promptTokenCount": 12, "candidatesTokenCount": image_tokens}
-    usage["totalTokenCount"] = 12 + image_tokens
-    return {"usageMetadata": usage, "modelVersion": "gemini-3.1-flash-image"}
+def _metadata(tokens: int, model: str = "gemini-3.1-flash-image") -> dict[str, object]:
+    usage = {"promptTokenCount": 12, "candidatesTokenCount": tokens}
+    usage["totalTokenCount"] = 12 + tokens
+    return {"usageMetadata": usage, "modelVersion": model}
+
+
+def _wants_image(config: Mapping[str, object]) -> bool:
+    """Whether the request asked for a picture (responseModalities naming IMAGE)."""
+    modalities = config.get("responseModalities") or config.get("response_modalities")
+    return isinstance(modalities, list) and "IMAGE" in modalities
 
 
 def _json(status: int, payload: object) -> web.Response:
@@ -352,6 +370,8 @@ async def _record(request: web.Request, model: str) -> Recorded:
             texts.append(text)
             kinds.append("text")
     config = body.get("generationConfig")
+    system = body.get("systemInstruction") or body.get("system_instruction")
+    system_parts = _parts({"contents": [system]})
     return Recorded(
         version=request.match_info["version"],
         model=model,
@@ -359,6 +379,7 @@ async def _record(request: web.Request, model: str) -> Recorded:
         user_agent=request.headers.get("user-agent", ""),
         images=tuple(images),
         texts=tuple(texts),
+        system="".join(str(part.get("text", "")) for part in system_parts),
         kinds=tuple(kinds),
         generation_config=config if isinstance(config, dict) else {},
         at=time.monotonic(),

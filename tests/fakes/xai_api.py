@@ -12,6 +12,8 @@ after `polls_until_done` pending polls with a `video.url` on this same server, w
         standin.moderate(EDITS)                         # HTTP 200 with data: []
         standin.script(VideoOutcome.failed("boom"), VideoOutcome.oversize(10_000_000))
         standin.queue(FILES, status=503)                # the next MP4 download fails once
+        standin.scene_text = "The fox ..."              # what chat completions answer
+        standin.queue(CHAT, json=chat_answer(None, refusal="I can't write that."))
         ...
         standin.requests_to(EDITS)[0].images[0].data
 """
@@ -42,6 +44,8 @@ from tests.fakes.xai_wire import (
     PendingForm,
     VideoJob,
     VideoOutcome,
+    chat_answer,
+    chat_problem,
     edit_problem,
     error_body,
     fields_of,
@@ -55,6 +59,7 @@ from tests.fakes.xai_wire import (
 
 __all__ = [
     "BLOCKED",
+    "CHAT",
     "EDITS",
     "FILES",
     "GENERATIONS",
@@ -68,6 +73,7 @@ __all__ = [
     "Recorded",
     "VideoOutcome",
     "XAIStandin",
+    "chat_answer",
     "error_body",
     "xai_standin",
 ]
@@ -79,14 +85,27 @@ POLL = "/v1/videos/{request_id}"
 FILES = "/files/{name}"
 REDIRECTS = "/redirect/{name}"
 IMAGE_MODELS = "/v1/image-generation-models"
-ROUTES = (GENERATIONS, EDITS, VIDEOS, POLL, FILES, REDIRECTS, IMAGE_MODELS)
+CHAT = "/v1/chat/completions"
+ROUTES = (GENERATIONS, EDITS, VIDEOS, POLL, FILES, REDIRECTS, IMAGE_MODELS, CHAT)
 # xAI's image models (provider-apis.md §2.1) and their aliases; any other id answers 404.
 SERVED_IMAGE_MODELS: Mapping[str, tuple[str, ...]] = {
     "grok-imagine-image": (),
     "grok-imagine-image-2.0": (),
     "grok-imagine-image-quality": ("grok-imagine-image-pro",),
 }
+# xAI's text models (provider-apis.md §2.1), with the aliases chat completions accept.
+SERVED_TEXT_MODELS = frozenset(
+    {
+        "grok-4.20",
+        "grok-4.20-non-reasoning",
+        "grok-4.20-0309-non-reasoning",
+        "grok-4.20-0309-reasoning",
+        "grok-4.3",
+        "grok-4.5",
+    }
+)
 IMAGE_TICKS = 200_000_000  # what an image costs, in the answer's usage: $0.02
+DEFAULT_SCENE = "Under a violet sky the fox turned the brass key, and the lighthouse door opened."
 CHUNK = 64 * 1024
 # The wording of xAI's 400 for a blocked prompt or picture (described only in prose by xAI).
 BLOCKED = "Generated image rejected by content moderation."
@@ -146,6 +165,8 @@ class XAIStandin(LoopbackServer):
         self.pending_form: PendingForm = "202-json"  # how a job still rendering is answered
         self.image_models: dict[str, tuple[str, ...]] = dict(SERVED_IMAGE_MODELS)
         self.image_ticks: int | None = IMAGE_TICKS  # None: answers without `usage`
+        self.text_models: set[str] = set(SERVED_TEXT_MODELS)
+        self.scene_text = DEFAULT_SCENE  # what chat completions answer
         # True: pictures show the prompt's words, videos are real H.264 clips of the picture.
         self.draws_scenes = False
         self.requests: list[Recorded] = []
@@ -171,6 +192,7 @@ class XAIStandin(LoopbackServer):
         app.router.add_get(FILES, self._file)
         app.router.add_get(REDIRECTS, self._redirect)
         app.router.add_get(IMAGE_MODELS, self._image_models)
+        app.router.add_post(CHAT, self._chat)
 
     # -- scripting --------------------------------------------------------------------------
 
@@ -296,8 +318,7 @@ class XAIStandin(LoopbackServer):
             return _json(400, error_body(problem))
         model = recorded.fields.get("model")
         if not any(model == key or model in aliases for key, aliases in self.image_models.items()):
-            message = f"The model {model} does not exist or your team does not have access to it."
-            return _json(404, error_body(message, "Some requested entity was not found"))
+            return _unknown_model(model)
         scripted = request[SCRIPTED]
         picture = scripted.b64_json or base64.b64encode(self._picture(recorded)).decode()
         item = {"b64_json": picture, "revised_prompt": ""}
@@ -312,6 +333,18 @@ class XAIStandin(LoopbackServer):
             200,
             {"models": [image_model(key, aliases) for key, aliases in self.image_models.items()]},
         )
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        """`POST /v1/chat/completions`: a ChatRequest answered with a ChatResponse."""
+        fields = request[RECORDED].fields
+        problem = chat_problem(fields)
+        if problem is not None:
+            return _json(422, error_body(problem))
+        model = str(fields["model"])
+        if model not in self.text_models:
+            return _unknown_model(model)
+        answer = chat_answer(self.scene_text, model=model, request_number=len(self.requests))
+        return _json(200, answer)
 
     async def _edits(self, request: web.Request) -> web.StreamResponse:
         recorded = request[RECORDED]
@@ -365,6 +398,11 @@ def _known(route: str) -> str:
     if route not in ROUTES:
         raise ValueError(f"the stand-in does not serve {route!r}; it serves {ROUTES}")
     return route
+
+
+def _unknown_model(model: object) -> web.Response:
+    message = f"The model {model} does not exist or your team does not have access to it."
+    return _json(404, error_body(message, "Some requested entity was not found"))
 
 
 def _json(status: int, payload: object, headers: Mapping[str, str] | None = None) -> web.Response:

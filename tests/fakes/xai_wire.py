@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -175,3 +176,62 @@ def final_answer(job: VideoJob, origin: str) -> object:
     ticks = duration * TICKS_PER_SECOND if isinstance(duration, int) else 0
     usage = {"cost_in_usd_ticks": ticks}
     return {"status": "done", "video": video, "model": VIDEO_MODEL, "usage": usage}
+
+
+_ROLES = frozenset({"system", "user", "assistant", "tool", "function"})
+
+
+def chat_problem(fields: Mapping[str, object]) -> str | None:
+    """Why xAI would reject a ChatRequest (422: missing fields), or None."""
+    if not isinstance(fields.get("model"), str) or not fields["model"]:
+        return "Missing required field: model"
+    messages = fields.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return "Missing required field: messages"
+    for message in messages:
+        if not isinstance(message, dict) or message.get("role") not in _ROLES:
+            return "Each message needs a role of system, user, assistant, tool or function"
+        if message["role"] != "assistant" and not isinstance(message.get("content"), str | list):
+            return f"A {message['role']} message needs content"
+    return None
+
+
+def chat_answer(
+    content: str | None,
+    *,
+    refusal: str | None = None,
+    finish: str = "stop",
+    model: str = "grok-4.20-non-reasoning",
+    request_number: int = 1,
+    ticks: int = 1_650_000,
+) -> dict[str, object]:
+    """A ChatResponse with one choice, its usage in tokens and in USD ticks."""
+    message = {"role": "assistant", "content": content, "refusal": refusal}
+    return {
+        "id": f"stand-in-chat-{request_number}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+        "usage": {
+            "prompt_tokens": 240,
+            "completion_tokens": 230,
+            "total_tokens": 470,
+            "prompt_tokens_details": {
+                "text_tokens": 240,
+                "audio_tokens": 0,
+                "image_tokens": 0,
+                "cached_tokens": 0,
+            },
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+            "num_sources_used": 0,
+            "cost_in_usd_ticks": ticks,
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_standin",
+    }
