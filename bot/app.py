@@ -17,7 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.buttons import SceneButton, is_ours
+from bot.buttons import DeleteButton, SceneButton, is_ours
 from bot.cogs.info import InfoCog
 from bot.cogs.settings import SettingsCog
 from bot.cogs.story import StoryCog
@@ -99,7 +99,7 @@ class StoryBot(commands.Bot):
         await self.add_cog(StoryCog(self))
         await self.add_cog(SettingsCog(self))
         await self.add_cog(InfoCog(self))
-        self.add_dynamic_items(SceneButton)
+        self.add_dynamic_items(SceneButton, DeleteButton)
         if self.services.video is not None:
             settings = self.services.settings
             self.video_loop = VideoLoop(

@@ -1,9 +1,12 @@
-"""The scene buttons as one persistent DynamicItem.
+"""The persistent buttons, as DynamicItems.
 
-custom_id grammar: `scene:{action}:{scene_id}` where action is `regen`, `animate` or `continue`
-and scene_id a decimal scene row id (≤ 19 digits), e.g. `scene:animate:1234` — at most
-33 characters, far under Discord's 100. Everything else (story, guild, model) is looked up
-in the database when the button is pressed, so buttons keep working after a restart.
+custom_id grammar:
+- `scene:{action}:{scene_id}` where action is `regen`, `animate` or `continue` and scene_id a
+  decimal scene row id (≤ 19 digits), e.g. `scene:animate:1234` — at most 33 characters, far
+  under Discord's 100;
+- `story:delete:{story_id}`, the confirm button of /story delete (at most 32 characters).
+Everything else (story, guild, model, author) is looked up in the database when the button is
+pressed, so buttons keep working after a restart.
 
 The template also takes forged `scene:` ids (unknown action, not a number, beyond SQLite's
 64-bit integers): they become NO_SCENE, which answers "no longer exists" ephemerally instead
@@ -82,5 +85,41 @@ class SceneButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPL
 
         try:
             await on_scene_button(interaction, self.action, self.scene_id)
+        except Exception as exc:  # buttons have no CommandTree.on_error to fall back on
+            await report_unexpected(interaction, exc)
+
+
+class DeleteButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"story:delete:(?P<story_id>[0-9]{1,19})",
+):
+    """/story delete's confirmation; the deletion checks the presser's right again."""
+
+    def __init__(self, story_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Delete for good",
+                emoji="🗑️",
+                style=discord.ButtonStyle.danger,
+                custom_id=f"story:delete:{story_id}",
+            )
+        )
+        self.story_id = story_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+    ) -> DeleteButton:
+        return cls(int(match["story_id"]))
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        from bot.deletion import on_delete_confirmed  # it renders this button's message
+        from bot.respond import report_unexpected
+
+        try:
+            await on_delete_confirmed(interaction, self.story_id)
         except Exception as exc:  # buttons have no CommandTree.on_error to fall back on
             await report_unexpected(interaction, exc)

@@ -8,12 +8,13 @@ from typing import Any
 import discord
 
 from bot.book.service import Storybook
-from bot.buttons import SceneButton
+from bot.buttons import DeleteButton, SceneButton
+from bot.library import Deleted
 from bot.services import SceneCard, VideoBadge
 from bot.standing import Standing
 from bot.tiers import Tier
 from providers.registry import Catalog, ModelSpec
-from storage import GuildSettings, UsageKind, UsageSummary
+from storage import GuildSettings, Story, StoryDigest, UsageKind, UsageSummary
 
 BOOK_PAGE_NAME = "storybook.html"
 BOOK_FILM_NAME = "storybook.mp4"
@@ -209,3 +210,63 @@ def book_message(book: Storybook, upload_limit: int) -> dict[str, Any]:
     if book.film is not None and book.film_fits:
         files.append(discord.File(io.BytesIO(book.film.mp4), filename=BOOK_FILM_NAME))
     return {"content": "\n".join(lines), "attachments": files, "allowed_mentions": NO_PINGS}
+
+
+DESCRIPTION_LIMIT = 4096  # Discord's embed description
+
+
+def jump_link(guild_id: int, channel_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}"
+
+
+def story_list_embed(digests: list[StoryDigest], guild_id: int) -> discord.Embed:
+    """/story list: the member's stories here, newest first, each with a jump to its latest
+    scene."""
+    embed = discord.Embed(title="Your stories on this server", colour=EMBED_COLOUR)
+    if not digests:
+        embed.description = "You have no stories here yet: start one with `/story start`."
+        return embed
+    lines: list[str] = []
+    for shown, digest in enumerate(digests):
+        line = _digest_line(digest, guild_id)
+        rest = len(digests) - shown
+        if sum(len(x) + 1 for x in lines) + len(line) + 40 > DESCRIPTION_LIMIT:
+            lines.append(f"…and {rest} older.")
+            break
+        lines.append(line)
+    embed.description = "\n".join(lines)
+    return embed
+
+
+def _digest_line(digest: StoryDigest, guild_id: int) -> str:
+    title = discord.utils.escape_markdown(digest.story.title)
+    when = int(digest.last_activity.timestamp())
+    line = f"**{title}** · {plural(digest.told_scenes, 'scene')} · <t:{when}:R>"
+    if digest.latest_channel_id is not None and digest.latest_message_id is not None:
+        link = jump_link(guild_id, digest.latest_channel_id, digest.latest_message_id)
+        line += f" · [latest scene]({link})"
+    return line
+
+
+def delete_prompt(story: Story, told_scenes: int) -> str:
+    title = discord.utils.escape_markdown(story.title)
+    return (
+        f"Delete **{title}** for good? Its {plural(told_scenes, 'scene')} with their pictures "
+        "and videos, and its reference photos, are removed from the bot, and its scene "
+        "messages will say the story was deleted. Today's usage counts stay as they are."
+    )
+
+
+def delete_view(story_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(DeleteButton(story_id))
+    return view
+
+
+def deleted_text(deleted: Deleted) -> str:
+    return f"Deleted **{discord.utils.escape_markdown(deleted.title)}**."
+
+
+def deleted_scene_embed() -> discord.Embed:
+    """What a scene message of a deleted story shows instead: no picture, no buttons."""
+    return discord.Embed(description="🗑️ This story was deleted.", colour=EMBED_COLOUR)

@@ -14,6 +14,7 @@ import openai
 
 from bot.book.service import StorybookService
 from bot.book.web import BookServer, web_config
+from bot.library import Library
 from bot.policy import Policy
 from bot.services import StoryService
 from bot.settings import Settings
@@ -44,6 +45,7 @@ class Services:
     video: VideoProvider | None
     books: StorybookService
     web: BookServer | None  # started and stopped with the bot
+    library: Library
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -119,4 +121,6 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         log.warning("storybook web server %s", why)
     books = StorybookService(storage, catalog, config.links if config else None)
     web = BookServer(books, config) if config else None
-    return Services(settings, policy, stories, storage, video, books, web, closers)
+    return Services(
+        settings, policy, stories, storage, video, books, web, Library(storage), closers
+    )

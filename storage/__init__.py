@@ -14,7 +14,7 @@ from storage.jobs import INTERRUPTED, SUPERSEDED, JobState, VideoJob
 from storage.media import MediaStore, MediaTooLarge
 from storage.scenes import Scene, SceneStatus
 from storage.store import StartupRecovery, Storage
-from storage.stories import ReferencePhoto, Story
+from storage.stories import ReferencePhoto, Story, StoryDigest
 from storage.usage import KindUsage, UsageEntry, UsageKind, UsageSummary
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "Story",
+    "StoryDigest",
     "UsageEntry",
     "UsageKind",
     "UsageSummary",

@@ -53,6 +53,44 @@ def _story(row: Row) -> Story:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class StoryDigest:
+    """A story as /story list shows it: how far it got, when, and where its latest scene is."""
+
+    story: Story
+    told_scenes: int
+    last_activity: datetime
+    latest_channel_id: int | None  # where the latest shown scene was posted, if anywhere
+    latest_message_id: int | None
+
+
+# Correlated subqueries over the (story_id, …) indexes: one statement, the same on both backends.
+_DIGESTS = """SELECT stories.*,
+        (SELECT COUNT(*) FROM scenes WHERE scenes.story_id = stories.id
+            AND scenes.told_number IS NOT NULL) AS told_scenes,
+        (SELECT MAX(scenes.created_at) FROM scenes
+            WHERE scenes.story_id = stories.id) AS last_scene_at,
+        (SELECT scenes.channel_id FROM scenes WHERE scenes.story_id = stories.id
+            AND scenes.message_id IS NOT NULL ORDER BY scenes.told_number DESC LIMIT 1)
+            AS latest_channel_id,
+        (SELECT scenes.message_id FROM scenes WHERE scenes.story_id = stories.id
+            AND scenes.message_id IS NOT NULL ORDER BY scenes.told_number DESC LIMIT 1)
+            AS latest_message_id
+    FROM stories WHERE guild_id = ? AND author_id = ? ORDER BY id DESC LIMIT ?"""
+
+
+def _digest(row: Row) -> StoryDigest:
+    story = _story(row)
+    last = row["last_scene_at"]
+    return StoryDigest(
+        story=story,
+        told_scenes=int(row["told_scenes"]),
+        last_activity=from_db_time(last) if last is not None else story.created_at,
+        latest_channel_id=row["latest_channel_id"],
+        latest_message_id=row["latest_message_id"],
+    )
+
+
 def _reference(row: Row) -> ReferencePhoto:
     return ReferencePhoto(
         story_id=row["story_id"],
@@ -123,6 +161,11 @@ class StoryRepository:
             (guild_id, pattern, limit),
         )
         return [_story(row) for row in rows]
+
+    async def digests(self, guild_id: int, author_id: int, limit: int = 25) -> list[StoryDigest]:
+        """The member's stories in this guild, newest first, with their progress."""
+        rows = await self._db.fetch_all(_DIGESTS, (guild_id, author_id, limit))
+        return [_digest(row) for row in rows]
 
     async def add_reference(self, photo: ReferencePhoto) -> None:
         """Record a reference photo whose file is already stored."""

@@ -1,4 +1,4 @@
-"""/story start, /story continue and /story book: parse → check → defer → service → answer."""
+"""/story start, continue, book, list and delete: parse → check → defer → service → answer."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from discord.ext import commands
 from bot.book.problems import NoStoryHere, UnknownStory
 from bot.errors import Refusal, attachment_gone_text
 from bot.policy import UploadInfo
-from bot.render import book_message, choice_name
+from bot.render import book_message, choice_name, delete_prompt, delete_view, story_list_embed
 from bot.respond import Interaction, acknowledge, actor_of, post_answer, post_scene, refuse
 from bot.scene_actions import REFUSALS
 from bot.services import Upload
@@ -49,6 +49,18 @@ async def story_autocomplete(
         return []
     stories = await interaction.client.services.books.stories(interaction.guild_id, current)
     return [app_commands.Choice(name=s.title[:100], value=str(s.id)) for s in stories]
+
+
+async def deletable_autocomplete(
+    interaction: Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """The stories this member may delete: their own, or all of the server's for a manager."""
+    if interaction.guild_id is None:
+        return []
+    library = interaction.client.services.library
+    manager = interaction.permissions.manage_guild
+    stories = await library.deletable_choices(actor_of(interaction), current, manager)
+    return [app_commands.Choice(name=s.title[:100], value=str(s.id)) for s in stories[:25]]
 
 
 def _premise(value: str) -> str:
@@ -146,3 +158,26 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
         await interaction.response.defer(thinking=True)
         limit = upload_limit(self.bot, chosen.guild_id)
         await post_answer(interaction, books.make(chosen, limit), lambda b: book_message(b, limit))
+
+    @app_commands.command(name="list", description="Your stories on this server")
+    async def list_(self, interaction: Interaction) -> None:
+        digests = await self.bot.services.library.mine(actor_of(interaction))
+        embed = story_list_embed(digests, interaction.guild_id or 0)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    @app_commands.command(
+        name="delete", description="Delete a story with its pictures, videos and photos"
+    )
+    @app_commands.describe(story="Which story (yours, or any with Manage Server)")
+    @app_commands.autocomplete(story=deletable_autocomplete)
+    async def delete(self, interaction: Interaction, story: str) -> None:
+        library = self.bot.services.library
+        manager = interaction.permissions.manage_guild
+        try:
+            found, told = await library.deletable(actor_of(interaction), story, manager)
+        except Refusal as exc:
+            await refuse(interaction, exc)
+            return
+        await interaction.response.send_message(
+            delete_prompt(found, told), view=delete_view(found.id), ephemeral=True
+        )

@@ -33,9 +33,14 @@ async def invariants(harness: Harness, request: pytest.FixtureRequest) -> AsyncI
     left thinking, every provider video job held by exactly one job row, no quota charged for a
     failed generation, a database that passes PRAGMA integrity_check. Every end-to-end test gets
     it; a module with `STRICT_QUOTA = True` (no story is deleted there) also asserts that the
-    pictures charged are exactly the pictures drawn."""
+    pictures charged are exactly the pictures drawn, and one with `DELETES_STORIES = True` lets
+    the job rows of deleted stories go."""
     yield harness
-    await assert_invariants(harness, strict_quota=getattr(request.module, "STRICT_QUOTA", False))
+    await assert_invariants(
+        harness,
+        strict_quota=getattr(request.module, "STRICT_QUOTA", False),
+        deletes_stories=getattr(request.module, "DELETES_STORIES", False),
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,10 +12,12 @@ from tests.fakes.discord.records import DEFERRED_MESSAGE
 SETTLE = 10.0  # seconds the bot gets to finish answering once the test body is done
 
 
-async def assert_invariants(harness: Harness, *, strict_quota: bool = False) -> None:
+async def assert_invariants(
+    harness: Harness, *, strict_quota: bool = False, deletes_stories: bool = False
+) -> None:
     await _nothing_left_thinking(harness)
     await _nothing_left_redrawing(harness)
-    _database_holds(harness, strict_quota)
+    _database_holds(harness, strict_quota, deletes_stories)
 
 
 async def _nothing_left_redrawing(harness: Harness) -> None:
@@ -61,7 +63,7 @@ def _answered(ix: object) -> bool:
     return bool(final or followups)
 
 
-def _database_holds(harness: Harness, strict_quota: bool) -> None:
+def _database_holds(harness: Harness, strict_quota: bool, deletes_stories: bool) -> None:
     db = harness.data_dir / "storybot.db"
     if not db.exists():
         return
@@ -70,20 +72,25 @@ def _database_holds(harness: Harness, strict_quota: bool) -> None:
         assert check == "ok", f"integrity_check: {check}"
         (fk,) = conn.execute("SELECT count(*) FROM pragma_foreign_key_check").fetchone()
         assert fk == 0, "foreign keys broken"
-        _no_job_lost_or_doubled(conn, harness)
+        _no_job_lost_or_doubled(conn, harness, deletes_stories)
         _no_failure_charged(conn, strict_quota)
 
 
-def _no_job_lost_or_doubled(conn: sqlite3.Connection, harness: Harness) -> None:
+def _no_job_lost_or_doubled(
+    conn: sqlite3.Connection, harness: Harness, deletes_stories: bool
+) -> None:
     """Every video the provider accepted belongs to exactly one job row (none submitted twice,
-    none forgotten)."""
+    none forgotten), but for the jobs of stories a member deleted."""
     rows = conn.execute(
         "SELECT provider_request_id FROM video_jobs WHERE provider_request_id IS NOT NULL"
     ).fetchall()
     stored = [r[0] for r in rows]
     assert len(stored) == len(set(stored)), f"a request id is held by two jobs: {stored}"
     accepted = set(harness.xai.jobs)
-    assert accepted == set(stored), f"provider jobs {accepted} vs job rows {set(stored)}"
+    if deletes_stories:
+        assert set(stored) <= accepted, f"job rows {set(stored)} the provider never accepted"
+    else:
+        assert accepted == set(stored), f"provider jobs {accepted} vs job rows {set(stored)}"
 
 
 def _no_failure_charged(conn: sqlite3.Connection, strict: bool) -> None:

@@ -53,6 +53,32 @@ async def test_a_guilds_stories_are_found_by_a_part_of_their_title(storage: Stor
     assert await storage.stories.in_guild(GUILD, "", limit=1) == [odd]
 
 
+async def test_a_members_stories_are_digested_newest_first_with_their_progress(
+    storage: Storage, clock: FakeClock
+) -> None:
+    empty = await new_story(storage)
+    told = await new_story(storage)
+    await new_story(storage, author_id=AUTHOR + 1)  # someone else's
+    first = await new_scene(storage, told)
+    await storage.scenes.record_image(first.id, "gemini")
+    await storage.scenes.set_message(first.id, channel_id=CHANNEL, message_id=501)
+    clock.advance(hours=2)
+    second = await new_scene(storage, told)
+    await storage.scenes.record_image(second.id, "gemini")
+    await storage.scenes.set_message(second.id, channel_id=CHANNEL + 1, message_id=502)
+    clock.advance(hours=1)
+    failed = await new_scene(storage, told)
+    await storage.scenes.mark_failed(failed.id, "declined")  # never shown, never counted
+    newest, oldest = await storage.stories.digests(GUILD, AUTHOR)
+    assert (newest.story, oldest.story) == (told, empty)
+    assert (newest.told_scenes, oldest.told_scenes) == (2, 0)
+    assert newest.last_activity == clock.now
+    assert oldest.last_activity == empty.created_at
+    assert (newest.latest_channel_id, newest.latest_message_id) == (CHANNEL + 1, 502)
+    assert (oldest.latest_channel_id, oldest.latest_message_id) == (None, None)
+    assert await storage.stories.digests(GUILD + 1, AUTHOR) == []
+
+
 async def test_reference_photos_come_back_in_attachment_order(storage: Storage) -> None:
     story = await new_story(storage)
     await storage.add_reference_photo(story.id, 1, b"jpeg", "image/jpeg")
