@@ -16,6 +16,7 @@ of leaving the interaction unanswered.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from typing import Any
 
 import discord
@@ -80,13 +81,9 @@ class SceneButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPL
         return True
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        from bot.respond import report_unexpected  # both import this module
-        from bot.scene_actions import on_scene_button
+        from bot.scene_actions import on_scene_button  # it renders these buttons
 
-        try:
-            await on_scene_button(interaction, self.action, self.scene_id)
-        except Exception as exc:  # buttons have no CommandTree.on_error to fall back on
-            await report_unexpected(interaction, exc)
+        await _answered(interaction, on_scene_button(interaction, self.action, self.scene_id))
 
 
 class DeleteButton(
@@ -117,9 +114,16 @@ class DeleteButton(
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         from bot.deletion import on_delete_confirmed  # it renders this button's message
-        from bot.respond import report_unexpected
 
-        try:
-            await on_delete_confirmed(interaction, self.story_id)
-        except Exception as exc:  # buttons have no CommandTree.on_error to fall back on
-            await report_unexpected(interaction, exc)
+        await _answered(interaction, on_delete_confirmed(interaction, self.story_id))
+
+
+async def _answered(interaction: discord.Interaction[Any], action: Awaitable[None]) -> None:
+    """Run a button's action; an unexpected error still answers the member (buttons have no
+    CommandTree.on_error to fall back on)."""
+    from bot.respond import report_unexpected  # it imports this module
+
+    try:
+        await action
+    except Exception as exc:
+        await report_unexpected(interaction, exc)
