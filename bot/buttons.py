@@ -33,13 +33,14 @@ _LABELS = {
 
 
 TEMPLATE = r"scene:(?P<action>[^:]{0,20}):(?P<scene_id>.{0,100})"
-_TEMPLATE = re.compile(TEMPLATE)
+DELETE_TEMPLATE = r"story:delete:(?P<story_id>[0-9]{1,19})"
+_TEMPLATES = (re.compile(TEMPLATE), re.compile(DELETE_TEMPLATE))
 
 
 def is_ours(custom_id: str) -> bool:
     """Whether a component's custom_id is in our grammar (forged ids included: they are
     answered by SceneButton as scenes that no longer exist)."""
-    return _TEMPLATE.fullmatch(custom_id) is not None
+    return any(template.fullmatch(custom_id) for template in _TEMPLATES)
 
 
 class SceneButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
@@ -88,7 +89,7 @@ class SceneButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPL
 
 class DeleteButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"story:delete:(?P<story_id>[0-9]{1,19})",
+    template=DELETE_TEMPLATE,
 ):
     """/story delete's confirmation; the deletion checks the presser's right again."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.buttons import MAX_SCENE_ID, NO_SCENE, SceneButton
+from bot.buttons import MAX_SCENE_ID, NO_SCENE, DeleteButton, SceneButton, is_ours
 from bot.settings import Settings
 from bot.wiring import _is_private
 from providers.download import check_url
@@ -95,6 +95,17 @@ async def test_scene_button_custom_ids_round_trip_under_100_characters(
     assert match is not None
     back = await SceneButton.from_custom_id(None, None, match)  # type: ignore[arg-type]
     assert (back.action, back.scene_id) == (action, scene_id)
+
+
+@pytest.mark.parametrize("story_id", [1, 1234, MAX_SCENE_ID])
+async def test_delete_button_custom_ids_round_trip_and_are_ours(story_id: int) -> None:
+    custom_id = DeleteButton(story_id).custom_id
+    assert len(custom_id) <= 100
+    assert is_ours(custom_id)
+    match = DeleteButton.__discord_ui_compiled_template__.fullmatch(custom_id)
+    assert match is not None
+    back = await DeleteButton.from_custom_id(None, None, match)  # type: ignore[arg-type]
+    assert back.story_id == story_id
 
 
 @pytest.mark.parametrize(
