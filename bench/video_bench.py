@@ -57,6 +57,7 @@ async def seed(bench: Rig, count: int) -> None:
             )  # fmt: skip
             request_id = str(uuid.uuid4())
             bench.xai.jobs[request_id] = VideoJob(request_id, VideoOutcome("never"), {})
+            await storage.jobs.claim(job.id)
             await storage.jobs.begin_submit(job.id)
             await storage.jobs.mark_submitted(job.id, request_id, due)
     finally:

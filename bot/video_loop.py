@@ -61,8 +61,9 @@ class VideoLoop:
     async def tick(self) -> None:
         try:
             self._tick_at = utc_now()  # next polls count from here, so none slips a tick
-            jobs = await self.storage.jobs.claim_due(limit=BATCH, lease=self.timeout)
-            await asyncio.gather(*(self._guarded(self._advance, job) for job in jobs))
+            jobs = await self.storage.jobs.claim_due(limit=BATCH)
+            async with self.storage.jobs.leases_kept():  # other processes may take them over
+                await asyncio.gather(*(self._guarded(self._advance, job) for job in jobs))
             finished = await self.storage.jobs.unreported(limit=BATCH)
             await asyncio.gather(*(self._guarded(self._report, job) for job in finished))
         except Exception:

@@ -4,6 +4,7 @@ from storage.clock import Clock, next_utc_midnight, utc_now
 from storage.errors import (
     IllegalTransition,
     JobAlreadyActive,
+    LeaseLost,
     NotFound,
     QuotaExceeded,
     SchemaTooNew,
@@ -26,6 +27,7 @@ __all__ = [
     "JobAlreadyActive",
     "JobState",
     "KindUsage",
+    "LeaseLost",
     "MediaStore",
     "MediaTooLarge",
     "NotFound",

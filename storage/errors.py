@@ -47,6 +47,15 @@ class IllegalTransition(StorageError):
         self.target = target
 
 
+class LeaseLost(IllegalTransition):
+    """The job is in the right state but leased to another worker (or the lease ran out):
+    another process works on it now, so this one must drop what it was doing."""
+
+    def __init__(self, job_id: int, current: str, target: str) -> None:
+        super().__init__(job_id, current, target)
+        self.args = (f"video job {job_id}: not leased to this worker ({current} -> {target})",)
+
+
 class JobAlreadyActive(StorageError):
     """The scene already has an unfinished video job (a second Animate is refused)."""
 

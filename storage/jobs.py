@@ -5,13 +5,18 @@
                      poll again  └──┘ └────────────┘  download failed, or restart
     any unfinished state ──► failed (with a reason)
 
-Every move is one `UPDATE … WHERE id = ? AND state IN (legal sources)`: two workers racing
-for the same move cannot both win, and the loser gets IllegalTransition.
+Any process may work on any job (SPEC §11). A worker first claims due jobs with a lease:
+its owner id and an expiry (≤ 30 s, renewed while it works), taken with FOR UPDATE SKIP LOCKED
+on PostgreSQL. A job whose lease expired is claimable again by the same query. Every move is
+one `UPDATE … WHERE id = ? AND state IN (legal sources) AND the lease is this worker's`: two
+workers racing for the same move cannot both win, and the loser gets IllegalTransition
+(LeaseLost when another process holds the job).
 
 `submitting` is the hazard: the request may or may not have reached the provider. The
 provider's request id is committed in the same statement that leaves `submitting`, so a job
-still in `submitting` after a restart is failed with reason "interrupted" and reported; it is
-never sent again (pressing Animate again starts a new job).
+whose worker died in `submitting` (its lease ran out, or the one process restarted) is failed
+with reason "interrupted" and reported; it is never sent again (pressing Animate again starts
+a new job). A download cut short goes back to polling: the provider's URL lives 24 hours.
 
 `done` means the MP4 is safely on disk; `reported` says the scene message shows the outcome,
 so a finished video is not lost when a Discord edit fails (see `unreported`).
@@ -19,14 +24,28 @@ so a finished video is not lost when a Discord edit fails (see `unreported`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
 from storage.clock import Clock, from_db_time, to_db_time, utc_now
-from storage.errors import ConstraintViolation, IllegalTransition, JobAlreadyActive, NotFound
+from storage.errors import (
+    ConstraintViolation,
+    IllegalTransition,
+    JobAlreadyActive,
+    LeaseLost,
+    NotFound,
+    StorageError,
+)
 from storage.sql import Backend, Row
 
 
@@ -54,9 +73,12 @@ TRANSITIONS: Final[Mapping[JobState, frozenset[JobState]]] = {
     JobState.DONE: frozenset(),
     JobState.FAILED: frozenset(),
 }
+log = logging.getLogger(__name__)
+
 INTERRUPTED: Final = "interrupted"
 SUPERSEDED: Final = "superseded"
-DEFAULT_LEASE: Final = timedelta(seconds=60)
+DEFAULT_LEASE: Final = timedelta(seconds=30)
+MAX_LEASE: Final = timedelta(seconds=30)
 
 
 def is_legal(current: JobState, target: JobState) -> bool:
@@ -84,6 +106,8 @@ class VideoJob:
     updated_at: datetime
     submitted_at: datetime | None
     next_poll_at: datetime
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -100,7 +124,7 @@ class JobRecovery:
 
 
 def _job(row: Row) -> VideoJob:
-    submitted_at = row["submitted_at"]
+    submitted_at, lease_until = row["submitted_at"], row["lease_until"]
     return VideoJob(
         id=row["id"],
         scene_id=row["scene_id"],
@@ -118,6 +142,8 @@ def _job(row: Row) -> VideoJob:
         updated_at=from_db_time(row["updated_at"]),
         submitted_at=from_db_time(submitted_at) if submitted_at is not None else None,
         next_poll_at=from_db_time(row["next_poll_at"]),
+        lease_owner=row["lease_owner"],
+        lease_until=from_db_time(lease_until) if lease_until is not None else None,
     )
 
 
@@ -128,7 +154,9 @@ _INSERT = """INSERT INTO video_jobs (scene_id, guild_id, channel_id, message_id,
     RETURNING *"""
 
 # Every move goes through this one statement; NULL parameters keep the column as it is.
-# The four source slots are padded with NULL, which matches no state.
+# The four source slots are padded with NULL, which matches no state. A move into a risky
+# step (sending, downloading) renews the lease (`:hold` = 1); any other move ends the
+# worker's turn and frees the job for whichever process claims it next.
 _MOVE = """UPDATE video_jobs SET
         state = :target,
         updated_at = :now,
@@ -136,26 +164,64 @@ _MOVE = """UPDATE video_jobs SET
         submitted_at = COALESCE(:submitted_at, submitted_at),
         next_poll_at = COALESCE(:next_poll_at, next_poll_at),
         reason = COALESCE(:reason, reason),
-        attempts = attempts + :polled
+        attempts = attempts + :polled,
+        lease_owner = CASE WHEN :hold = 1 THEN lease_owner ELSE NULL END,
+        lease_until = CASE WHEN :hold = 1 THEN :lease_end ELSE NULL END
     WHERE id = :id AND state IN (:s0, :s1, :s2, :s3)
+        AND lease_owner = :owner AND lease_until > :now
     RETURNING *"""
 
-# The subquery walks the partial index video_jobs_due (unfinished rows only); pushing
-# next_poll_at to the lease end hides the claimed jobs from every other claimer.
-_CLAIM = """UPDATE video_jobs SET next_poll_at = :lease_end
+# The subquery walks the partial index video_jobs_due (unfinished rows only) and takes the
+# jobs whose lease is free, expired or already this worker's; {lock} is FOR UPDATE SKIP
+# LOCKED on PostgreSQL, so concurrent claimers pass over each other's rows.
+_CLAIM = """UPDATE video_jobs SET lease_owner = :owner, lease_until = :lease_end
     WHERE id IN (
         SELECT id FROM video_jobs
         WHERE state IN ('queued', 'submitted') AND next_poll_at <= :now
+            AND (lease_until IS NULL OR lease_until <= :now)
         ORDER BY next_poll_at LIMIT :limit {lock})
     RETURNING *"""
+
+# A worker that died: the jobs whose lease ran out (several processes), or every leased job
+# (`:all_leases` = 1: the one process restarted, nobody else works here).
+_INTERRUPT = """UPDATE video_jobs SET state = 'failed', reason = :reason, updated_at = :now,
+        lease_owner = NULL, lease_until = NULL
+    WHERE state = 'submitting'
+        AND (:all_leases = 1 OR lease_until IS NULL OR lease_until <= :now)
+    RETURNING *"""
+_RELEASE_INTERRUPTED = """UPDATE usage SET outcome = 'failed'
+    WHERE outcome = 'pending' AND id IN (SELECT usage_id FROM video_jobs
+        WHERE state = 'submitting' AND usage_id IS NOT NULL
+            AND (:all_leases = 1 OR lease_until IS NULL OR lease_until <= :now))"""
+_RESUME = """UPDATE video_jobs SET state = 'submitted', next_poll_at = :now, updated_at = :now,
+        lease_owner = NULL, lease_until = NULL
+    WHERE state = 'downloading'
+        AND (:all_leases = 1 OR lease_until IS NULL OR lease_until <= :now)
+    RETURNING *"""
+_CLAIM_ONE = """UPDATE video_jobs SET lease_owner = :owner, lease_until = :lease_end
+    WHERE id = :id AND state IN ('queued', 'submitting', 'submitted', 'downloading')
+        AND (lease_until IS NULL OR lease_until <= :now)
+    RETURNING *"""
+_END_LEASES = """UPDATE video_jobs SET lease_owner = NULL, lease_until = NULL
+    WHERE state IN ('queued', 'submitted')"""
+_RENEW = """UPDATE video_jobs SET lease_until = :lease_end
+    WHERE lease_owner = :owner AND lease_until > :now
+        AND state IN ('queued', 'submitting', 'submitted', 'downloading')"""
 
 
 class VideoJobRepository:
     """Reads `video_jobs` and moves jobs along the state machine, one atomic UPDATE per move."""
 
-    def __init__(self, db: Backend, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, db: Backend, clock: Clock = utc_now, *, lease: timedelta = DEFAULT_LEASE
+    ) -> None:
+        if not timedelta(0) < lease <= MAX_LEASE:
+            raise ValueError(f"a lease lasts more than 0 and at most {MAX_LEASE}, not {lease}")
         self._db = db
         self._clock = clock
+        self.lease = lease
+        # Unique per repository: two processes, or two Storages of one test, never share it.
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._claim = _CLAIM.format(lock=db.claim_lock)
 
     async def create(
@@ -198,30 +264,92 @@ class VideoJobRepository:
         )
         return _job(row) if row is not None else None
 
-    async def claim_due(
-        self, *, now: datetime | None = None, limit: int = 10, lease: timedelta = DEFAULT_LEASE
-    ) -> list[VideoJob]:
-        """Queued jobs and submitted jobs due for a poll, hidden from other claimers for
-        `lease`; a claimed job that is not moved on becomes due again when the lease ends."""
+    async def claim_due(self, *, now: datetime | None = None, limit: int = 10) -> list[VideoJob]:
+        """Lease queued jobs and submitted jobs due for a poll to this worker. First the jobs
+        of workers whose lease ran out are taken over (see `take_over_expired`); a claimed
+        job that is not moved on becomes claimable again when its lease ends."""
         moment = now if now is not None else self._clock()
+        await self.take_over_expired(now=moment)
         params = {
             "now": to_db_time(moment),
-            "lease_end": to_db_time(moment + lease),
+            "lease_end": to_db_time(moment + self.lease),
             "limit": limit,
+            "owner": self.owner,
         }
         rows = await self._db.fetch_all(self._claim, params)
         return sorted((_job(row) for row in rows), key=lambda job: job.id)
 
+    async def claim(self, job_id: int, *, now: datetime | None = None) -> VideoJob | None:
+        """Lease one unfinished job to this worker if nobody holds it; None otherwise."""
+        moment = now if now is not None else self._clock()
+        params = {
+            "id": job_id,
+            "now": to_db_time(moment),
+            "lease_end": to_db_time(moment + self.lease),
+            "owner": self.owner,
+        }
+        row = await self._db.fetch_one(_CLAIM_ONE, params)
+        return _job(row) if row is not None else None
+
+    async def take_over_expired(
+        self, *, now: datetime | None = None, all_leases: bool = False
+    ) -> JobRecovery:
+        """The jobs of a worker that died (its lease ran out; `all_leases`: every lease, when
+        the one process restarted): `submitting` → failed "interrupted", its quota slot freed,
+        never sent again; `downloading` → `submitted`, due now."""
+        moment = now if now is not None else self._clock()
+        params = {"now": to_db_time(moment), "all_leases": int(all_leases)}
+        async with self._db.transaction() as tx:
+            await tx.execute(_RELEASE_INTERRUPTED, params)
+            interrupted = await tx.fetch_all(_INTERRUPT, params | {"reason": INTERRUPTED})
+            resumed = await tx.fetch_all(_RESUME, params)
+            if all_leases:
+                await tx.execute(_END_LEASES)
+        return JobRecovery(
+            interrupted=sorted((_job(row) for row in interrupted), key=lambda job: job.id),
+            resumed_downloads=sorted((_job(row) for row in resumed), key=lambda job: job.id),
+        )
+
+    async def renew_leases(self, *, now: datetime | None = None) -> int:
+        """Push back the expiry of every lease this worker holds; returns how many."""
+        moment = now if now is not None else self._clock()
+        params = {
+            "now": to_db_time(moment),
+            "lease_end": to_db_time(moment + self.lease),
+            "owner": self.owner,
+        }
+        return await self._db.execute(_RENEW, params)
+
+    @asynccontextmanager
+    async def leases_kept(self) -> AsyncIterator[None]:
+        """Renew this worker's leases every third of a lease while the block runs."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease.total_seconds() / 3)
+                try:
+                    await self.renew_leases()
+                except (StorageError, OSError) as exc:  # the next round tries again
+                    log.warning("could not renew video job leases: %s", exc)
+
+        task = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def claim_plan(self) -> list[str]:
         """SQLite's EXPLAIN QUERY PLAN of the claim statement (the bench and a test check
         the index)."""
-        params = {"now": "", "lease_end": "", "limit": 1}
+        params = {"now": "", "lease_end": "", "limit": 1, "owner": ""}
         rows = await self._db.fetch_all(f"EXPLAIN QUERY PLAN {self._claim}", params)
         return [str(row["detail"]) for row in rows]
 
     async def begin_submit(self, job_id: int) -> VideoJob:
         """queued → submitting, right before the request is sent; only one caller wins."""
-        return await self._move(job_id, {JobState.QUEUED}, JobState.SUBMITTING)
+        return await self._move(job_id, {JobState.QUEUED}, JobState.SUBMITTING, hold=True)
 
     async def requeue(self, job_id: int, next_poll_at: datetime) -> VideoJob:
         """submitting → queued: the provider rate-limited the submit, so nothing started."""
@@ -250,7 +378,9 @@ class VideoJobRepository:
 
     async def begin_download(self, job_id: int) -> VideoJob:
         """submitted → downloading: the provider said done with a URL."""
-        return await self._move(job_id, {JobState.SUBMITTED}, JobState.DOWNLOADING, polled=1)
+        return await self._move(
+            job_id, {JobState.SUBMITTED}, JobState.DOWNLOADING, polled=1, hold=True
+        )
 
     async def retry_download(self, job_id: int, next_poll_at: datetime) -> VideoJob:
         """downloading → submitted: the download failed; poll for a fresh URL later."""
@@ -298,35 +428,13 @@ class VideoJobRepository:
         )
         return changed > 0
 
-    async def recover_after_restart(self, *, now: datetime | None = None) -> JobRecovery:
-        """Run once at start, before the loop and with no other StoryBot on this database.
-
-        submitting → failed "interrupted" (the request may have been sent: never resend);
-        downloading → submitted, due now (the provider's URL lives 24 h, a fresh poll is safe);
-        leases of queued and submitted jobs end now, so polling carries on at once.
-        """
-        moment = now if now is not None else self._clock()
-        params = {"now": to_db_time(moment), "reason": INTERRUPTED}
-        async with self._db.transaction() as tx:
-            interrupted = await tx.fetch_all(
-                """UPDATE video_jobs SET state = 'failed', reason = :reason, updated_at = :now
-                    WHERE state = 'submitting' RETURNING *""",
-                params,
-            )
-            resumed = await tx.fetch_all(
-                """UPDATE video_jobs SET state = 'submitted', next_poll_at = :now,
-                    updated_at = :now WHERE state = 'downloading' RETURNING *""",
-                params,
-            )
-            await tx.execute(
-                """UPDATE video_jobs SET next_poll_at = :now
-                    WHERE state IN ('queued', 'submitted') AND next_poll_at > :now""",
-                params,
-            )
-        return JobRecovery(
-            interrupted=sorted((_job(row) for row in interrupted), key=lambda job: job.id),
-            resumed_downloads=sorted((_job(row) for row in resumed), key=lambda job: job.id),
-        )
+    async def recover_after_restart(
+        self, *, now: datetime | None = None, shared: bool = False
+    ) -> JobRecovery:
+        """Run once at start, before the loop. Alone on the database (SQLite, one process),
+        every lease belonged to the previous run: all are taken over and end now. On a
+        `shared` database other processes may be working: only expired leases are."""
+        return await self.take_over_expired(now=now, all_leases=not shared)
 
     async def _move(
         self,
@@ -339,15 +447,20 @@ class VideoJobRepository:
         next_poll_at: datetime | None = None,
         reason: str | None = None,
         polled: int = 0,
+        hold: bool = False,
     ) -> VideoJob:
         if len(sources) > 4 or not all(is_legal(source, target) for source in sources):
             raise ValueError(f"bug: {sorted(sources)} -> {target} does not fit TRANSITIONS")
         slots: list[str | None] = [*sorted(sources), None, None, None, None]
         params: dict[str, object] = {f"s{i}": slots[i] for i in range(4)}
+        moment = self._clock()
         params |= {
             "id": job_id,
             "target": target.value,
-            "now": to_db_time(self._clock()),
+            "now": to_db_time(moment),
+            "owner": self.owner,
+            "hold": int(hold),
+            "lease_end": to_db_time(moment + self.lease),
             "request_id": request_id,
             "submitted_at": to_db_time(submitted_at) if submitted_at else None,
             "next_poll_at": to_db_time(next_poll_at) if next_poll_at else None,
@@ -355,9 +468,11 @@ class VideoJobRepository:
             "polled": polled,
         }
         row = await self._db.fetch_one(_MOVE, params)
-        if row is None:
-            current = await self.get(job_id)
-            if current is None:
-                raise NotFound("video job", job_id)
-            raise IllegalTransition(job_id, current.state.value, target.value)
-        return _job(row)
+        if row is not None:
+            return _job(row)
+        current = await self.get(job_id)
+        if current is None:
+            raise NotFound("video job", job_id)
+        if current.state in sources:  # the right state, but not this worker's lease
+            raise LeaseLost(job_id, current.state.value, target.value)
+        raise IllegalTransition(job_id, current.state.value, target.value)

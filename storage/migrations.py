@@ -171,12 +171,23 @@ MEDIA = Migration(
     ),
 )
 
+# Any process may work on any job (SPEC §11): the worker holding it and until when.
+JOB_LEASES = Migration(
+    6,
+    "video job leases: owner and expiry",
+    (
+        "ALTER TABLE video_jobs ADD COLUMN lease_owner TEXT",
+        "ALTER TABLE video_jobs ADD COLUMN lease_until TEXT",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CORE,
     USAGE_OUTCOME,
     VIDEO_JOBS,
     TOLD_NUMBERS,
     MEDIA,
+    JOB_LEASES,
 )
 LATEST_VERSION: Final = MIGRATIONS[-1].version
 

@@ -121,6 +121,7 @@ class PgDatabase(Backend):
 
     name = "postgresql"
     claim_lock = "FOR UPDATE SKIP LOCKED"
+    shared = True
 
     def __init__(self, pool: asyncpg.Pool, url: str) -> None:
         self._pool = pool

@@ -68,6 +68,9 @@ class Backend(Statements):
     # Appended to a SELECT that picks rows to claim: PostgreSQL skips the rows another
     # transaction is claiming; SQLite has one writer at a time and needs nothing.
     claim_lock: str = ""
+    # Whether other processes may use this database right now. SQLite: no, one process owns
+    # DATA_DIR (bot/instance_lock.py); so at start whatever was in flight was its own.
+    shared: bool = False
 
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Transaction]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
 from storage.clock import Clock, utc_now
 from storage.db import DEFAULT_BUSY_TIMEOUT_MS, open_database
 from storage.guilds import GuildRepository, MetaRepository
-from storage.jobs import VideoJob, VideoJobRepository
+from storage.jobs import DEFAULT_LEASE, VideoJob, VideoJobRepository
 from storage.media import MediaStore
 from storage.media_db import DatabaseMediaStore
 from storage.pg import open_postgres
@@ -19,6 +20,8 @@ from storage.stories import ReferencePhoto, StoryRepository
 from storage.usage import UsageLedger
 
 DB_FILE_NAME: Final = "storybot.db"
+# Longer than an interaction token lives (15 min): no generation is still running by then.
+STALE_RESERVATION: Final = timedelta(minutes=20)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class Storage:
         clock: Clock = utc_now,
         busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
         database_url: str | None = None,
+        job_lease: timedelta = DEFAULT_LEASE,
     ) -> Storage:
         """Create DATA_DIR's folders, open and migrate the database: PostgreSQL at
         `database_url` when given, else SQLite at DATA_DIR/storybot.db."""
@@ -71,7 +75,7 @@ class Storage:
             meta=MetaRepository(db),
             stories=StoryRepository(db, clock),
             scenes=SceneRepository(db, clock),
-            jobs=VideoJobRepository(db, clock),
+            jobs=VideoJobRepository(db, clock, lease=job_lease),
             usage=UsageLedger(db, clock),
             media=media,
         )
@@ -82,11 +86,15 @@ class Storage:
 
     async def recover_after_restart(self) -> StartupRecovery:
         """Once at start, before the video loop runs: settle what a crash left half-done."""
-        jobs = await self.jobs.recover_after_restart()
+        shared = self.db.shared
+        jobs = await self.jobs.recover_after_restart(shared=shared)
+        # On a shared database other processes hold reservations of generations in flight:
+        # only those older than any generation can run are a dead process's.
+        stale = STALE_RESERVATION if shared else None
         return StartupRecovery(
             interrupted_jobs=jobs.interrupted,
             resumed_downloads=jobs.resumed_downloads,
-            released_reservations=await self.usage.release_pending(),
+            released_reservations=await self.usage.release_pending(older_than=stale),
             removed_temp_files=await self.media.remove_temp_files(),
         )
 

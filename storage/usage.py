@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from storage.clock import Clock, from_db_time, next_utc_midnight, to_db_time, utc_day, utc_now
@@ -167,13 +167,17 @@ class UsageLedger:
         row = await self._db.fetch_one("SELECT member_id FROM usage WHERE id = ?", (entry_id,))
         return int(row["member_id"]) if row is not None else None
 
-    async def release_pending(self) -> int:
-        """At start: reservations of generations a crash interrupted stop counting. A video
-        job that carries on after the restart keeps its slot until it finishes."""
+    async def release_pending(self, *, older_than: timedelta | None = None) -> int:
+        """At start: reservations of generations a crash interrupted stop counting (with
+        `older_than`, only those made that long ago or more). A video job that carries on
+        after the restart keeps its slot until it finishes."""
+        cutoff = self._clock() - older_than if older_than is not None else None
         return await self._db.execute(
-            """UPDATE usage SET outcome = 'failed' WHERE outcome = 'pending' AND id NOT IN (
-                SELECT usage_id FROM video_jobs WHERE usage_id IS NOT NULL
-                AND state IN ('queued', 'submitting', 'submitted', 'downloading'))"""
+            """UPDATE usage SET outcome = 'failed' WHERE outcome = 'pending'
+                AND (CAST(:cutoff AS TEXT) IS NULL OR created_at <= :cutoff)
+                AND id NOT IN (SELECT usage_id FROM video_jobs WHERE usage_id IS NOT NULL
+                AND state IN ('queued', 'submitting', 'submitted', 'downloading'))""",
+            {"cutoff": to_db_time(cutoff) if cutoff is not None else None},
         )
 
     async def count_today(

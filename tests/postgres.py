@@ -65,6 +65,13 @@ class PostgresServer:
         command = [*self.run_as, str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data")]
         subprocess.run([*command, *args], check=True, capture_output=True)  # noqa: S603 - fixed argv
 
+    def stop(self) -> None:
+        """Stop the server and delete its files."""
+        try:
+            self.pg_ctl("-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
     async def create_schema(self) -> str:
         name = f"t_{uuid.uuid4().hex[:12]}"
         await self._run(f"CREATE SCHEMA {name}")
@@ -81,7 +88,8 @@ class PostgresServer:
             await conn.close()
 
 
-def _start(bin_dir: Path) -> PostgresServer:
+def start_server(bin_dir: Path) -> PostgresServer:
+    """initdb a temp dir and start a server on a free port (the fixture and the benchmark)."""
     root = Path(tempfile.mkdtemp(prefix="storybot-pg-"))
     run_as: tuple[str, ...] = ()
     if os.geteuid() == 0:
@@ -112,12 +120,11 @@ def postgres_server() -> Iterator[PostgresServer]:
         if os.environ.get("CI") == "true":
             pytest.fail(MISSING)
         pytest.skip(MISSING)
-    server = _start(bin_dir)
+    server = start_server(bin_dir)
     try:
         yield server
     finally:
-        server.pg_ctl("-m", "immediate", "-w", "stop")
-        shutil.rmtree(server.root, ignore_errors=True)
+        server.stop()
 
 
 @pytest.fixture

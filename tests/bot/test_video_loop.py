@@ -242,6 +242,7 @@ async def test_a_job_deleted_under_the_loop_does_not_cost_the_others_their_repor
     storage: Storage, video: FakeVideo, reports: Reports
 ) -> None:
     finished = await queue_job(storage, 1)
+    await storage.jobs.claim(finished.id)
     await storage.jobs.fail(finished.id, "the job failed")
     doomed = await queue_job(storage, 2)
 

@@ -347,6 +347,7 @@ async def test_a_job_cut_off_while_submitting_is_marked_interrupted_and_animate_
     jobs = bot.services.storage.jobs
     first = await jobs.for_scene(1)
     assert first is not None
+    await jobs.claim(first.id)
     await jobs.begin_submit(first.id)  # the process dies here, request sent or not
     await harness.restart()
     interrupted = await _settled_job(harness)

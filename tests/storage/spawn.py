@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,12 +14,15 @@ TIMEOUT = 30
 
 
 async def start_worker(
-    scenario: str, data_dir: Path, *args: int, database_url: str | None = None
+    scenario: str,
+    data_dir: Path,
+    *args: int,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> asyncio.subprocess.Process:
-    env = dict(os.environ)
-    env.pop("DATABASE_URL", None)
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | dict(env or {})
     if database_url is not None:
-        env["DATABASE_URL"] = database_url
+        environment["DATABASE_URL"] = database_url
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -28,7 +32,7 @@ async def start_worker(
         *map(str, args),
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
-        env=env,
+        env=environment,
     )
 
 
@@ -39,9 +43,15 @@ async def first_line(process: asyncio.subprocess.Process) -> str:
     return line.decode().strip()
 
 
-async def run_until_ready_then_kill(scenario: str, data_dir: Path, *args: int) -> str:
+async def run_until_ready_then_kill(
+    scenario: str,
+    data_dir: Path,
+    *args: int,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> str:
     """Run the scenario up to its READY point, then SIGKILL the process there."""
-    process = await start_worker(scenario, data_dir, *args)
+    process = await start_worker(scenario, data_dir, *args, database_url=database_url, env=env)
     try:
         line = await first_line(process)
         assert line.startswith("READY"), line
@@ -53,9 +63,13 @@ async def run_until_ready_then_kill(scenario: str, data_dir: Path, *args: int) -
 
 
 async def run_to_completion(
-    scenario: str, data_dir: Path, *args: int, database_url: str | None = None
+    scenario: str,
+    data_dir: Path,
+    *args: int,
+    database_url: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> str:
-    process = await start_worker(scenario, data_dir, *args, database_url=database_url)
+    process = await start_worker(scenario, data_dir, *args, database_url=database_url, env=env)
     line = await first_line(process)
     assert await asyncio.wait_for(process.wait(), TIMEOUT) == 0
     return line

@@ -64,6 +64,7 @@ async def test_a_download_killed_half_way_polls_again_and_leaves_no_partial_file
 ) -> None:
     before = await Storage.open(data_dir)
     job = await new_job(before)
+    await before.jobs.claim(job.id)
     await before.jobs.begin_submit(job.id)
     await before.jobs.mark_submitted(job.id, "req-7", utc_now())
     await before.close()
@@ -117,14 +118,14 @@ async def test_two_processes_appending_scenes_lose_no_update(
         await storage.close()
 
 
-async def test_two_processes_reserving_quota_never_overshoot_the_limit(
+async def test_three_processes_reserving_quota_never_overshoot_the_limit(
     data_dir: Path, database_url: str | None
 ) -> None:
     await (await Storage.open(data_dir, database_url=database_url)).close()
     lines = await asyncio.gather(
         *(
             run_to_completion("reserve", data_dir, 30, 25, database_url=database_url)
-            for _ in range(2)
+            for _ in range(3)
         )
     )
     storage = await Storage.open(data_dir, database_url=database_url)

@@ -13,12 +13,13 @@ from storage import (
     IllegalTransition,
     JobAlreadyActive,
     JobState,
+    LeaseLost,
     NotFound,
     Storage,
     UsageKind,
     VideoJob,
 )
-from storage.jobs import TRANSITIONS
+from storage.jobs import TRANSITIONS, VideoJobRepository
 from tests.storage.builders import START, FakeClock, new_job, new_scene
 
 Move = Callable[[Storage, int], Awaitable[VideoJob]]
@@ -74,8 +75,10 @@ PATH_TO: dict[JobState, list[str]] = {
 
 
 async def job_in(storage: Storage, state: JobState) -> VideoJob:
+    """A job walked to `state` by this storage's worker (leasing it before each move)."""
     job = await new_job(storage)
     for name in PATH_TO[state]:
+        await storage.jobs.claim(job.id)  # None while a risky step keeps the lease held
         job = await MOVES[name][0](storage, job.id)
     assert job.state is state
     return job
@@ -94,6 +97,7 @@ async def test_a_move_succeeds_only_from_its_legal_states(
 ) -> None:
     call, target, sources = MOVES[move]
     job = await job_in(storage, state)
+    job = await storage.jobs.claim(job.id) or job
     if state in sources:
         assert (await call(storage, job.id)).state is target
         return
@@ -113,12 +117,18 @@ async def test_a_job_walks_the_happy_path_keeping_what_the_loop_needs(
 ) -> None:
     job = await new_job(storage)
     assert (job.state, job.next_poll_at, job.attempts, job.reported) == ("queued", START, 0, False)
+    assert [j.id for j in await storage.jobs.claim_due()] == [job.id]
     await storage.jobs.begin_submit(job.id)
     clock.advance(seconds=1)
     submitted = await storage.jobs.mark_submitted(job.id, "req-42", LATER)
     assert (submitted.provider_request_id, submitted.submitted_at) == ("req-42", clock.now)
+    assert submitted.lease_owner is None, "the worker's turn ends once the id is committed"
+    clock.now = LATER
+    assert [j.id for j in await storage.jobs.claim_due()] == [job.id]
     polled = await storage.jobs.schedule_poll(job.id, LATER + timedelta(seconds=5))
     assert (polled.attempts, polled.next_poll_at) == (1, LATER + timedelta(seconds=5))
+    clock.advance(seconds=5)
+    assert [j.id for j in await storage.jobs.claim_due()] == [job.id]
     await storage.jobs.begin_download(job.id)
     done = await storage.jobs.mark_done(job.id)
     assert (done.state, done.finished, done.provider_request_id) == (JobState.DONE, True, "req-42")
@@ -127,6 +137,7 @@ async def test_a_job_walks_the_happy_path_keeping_what_the_loop_needs(
 
 async def test_a_failed_job_keeps_its_reason(storage: Storage) -> None:
     job = await job_in(storage, JobState.SUBMITTED)
+    await storage.jobs.claim(job.id)
     failed = await storage.jobs.fail(job.id, "expired")
     assert (failed.state, failed.reason, failed.finished) == (JobState.FAILED, "expired", True)
 
@@ -135,12 +146,66 @@ async def test_only_one_of_two_racing_submitters_wins(
     storage: Storage, second_storage: Storage
 ) -> None:
     job = await new_job(storage)
+
+    async def claim_then_submit(worker: Storage) -> VideoJob:
+        await worker.jobs.claim_due()
+        return await worker.jobs.begin_submit(job.id)
+
     results = await asyncio.gather(
-        storage.jobs.begin_submit(job.id),
-        second_storage.jobs.begin_submit(job.id),
-        return_exceptions=True,
+        claim_then_submit(storage), claim_then_submit(second_storage), return_exceptions=True
     )
-    assert sorted(type(r).__name__ for r in results) == ["IllegalTransition", "VideoJob"]
+    # The loser sees LeaseLost, or IllegalTransition once the winner has moved the job on.
+    assert sum(isinstance(r, VideoJob) for r in results) == 1
+    assert sum(isinstance(r, IllegalTransition) for r in results) == 1
+
+
+async def test_a_move_without_the_lease_is_refused(
+    storage: Storage, second_storage: Storage, clock: FakeClock
+) -> None:
+    job = await new_job(storage)
+    with pytest.raises(LeaseLost):  # nobody claimed it
+        await storage.jobs.begin_submit(job.id)
+    assert await second_storage.jobs.claim(job.id) is not None
+    with pytest.raises(LeaseLost):  # another worker holds it
+        await storage.jobs.begin_submit(job.id)
+    clock.advance(seconds=30)  # that worker's lease ran out: the job is free again
+    assert await storage.jobs.claim(job.id) is not None
+    assert (await storage.jobs.begin_submit(job.id)).lease_owner == storage.jobs.owner
+    with pytest.raises(LeaseLost):
+        await second_storage.jobs.mark_submitted(job.id, "req-1", LATER)
+
+
+async def test_a_lease_is_renewed_while_the_work_goes_on(
+    storage: Storage, second_storage: Storage, clock: FakeClock
+) -> None:
+    job = await new_job(storage)
+    await storage.jobs.claim(job.id)
+    await storage.jobs.begin_submit(job.id)
+    for _ in range(4):  # a slow provider: two minutes of renewals every 30 s
+        clock.advance(seconds=29)
+        assert await storage.jobs.renew_leases() == 1
+    assert (await second_storage.jobs.take_over_expired()).interrupted == []
+    assert (await storage.jobs.mark_submitted(job.id, "req-1", clock.now)).state == "submitted"
+
+
+async def test_a_worker_dead_in_submitting_is_interrupted_by_another_never_resent(
+    storage: Storage, second_storage: Storage, clock: FakeClock
+) -> None:
+    job = await new_job(storage)
+    await storage.jobs.claim(job.id)
+    await storage.jobs.begin_submit(job.id)  # then the process dies
+    clock.advance(seconds=29)
+    assert await second_storage.jobs.claim_due() == []
+    clock.advance(seconds=1)
+    assert await second_storage.jobs.claim_due() == []  # taken over, but not to be sent
+    dead = await second_storage.jobs.get(job.id)
+    assert dead is not None
+    assert (dead.state, dead.reason, dead.reported) == (JobState.FAILED, INTERRUPTED, False)
+
+
+def test_a_lease_lasts_at_most_30_seconds(storage: Storage) -> None:
+    with pytest.raises(ValueError, match="at most"):
+        VideoJobRepository(storage.db, lease=timedelta(seconds=31))
 
 
 async def test_a_scene_has_at_most_one_unfinished_job(storage: Storage) -> None:
@@ -148,6 +213,7 @@ async def test_a_scene_has_at_most_one_unfinished_job(storage: Storage) -> None:
     first = await new_job(storage, scene)
     with pytest.raises(JobAlreadyActive):
         await new_job(storage, scene)
+    await storage.jobs.claim(first.id)
     await storage.jobs.fail(first.id, INTERRUPTED)
     again = await new_job(storage, scene)  # Animate after an interruption starts a new job
     assert await storage.jobs.for_scene(scene.id) == again
@@ -187,7 +253,8 @@ async def test_claim_due_respects_the_limit_oldest_first(storage: Storage) -> No
 async def test_a_claimed_job_is_hidden_until_its_lease_ends(storage: Storage) -> None:
     job = await new_job(storage)
     lease = timedelta(seconds=30)
-    assert len(await storage.jobs.claim_due(now=START, lease=lease)) == 1
+    assert storage.jobs.lease == lease
+    assert len(await storage.jobs.claim_due(now=START)) == 1
     assert await storage.jobs.claim_due(now=START + timedelta(seconds=29)) == []
     again = await storage.jobs.claim_due(now=START + lease)
     assert [j.id for j in again] == [job.id]
@@ -264,7 +331,7 @@ async def test_recovery_ends_leases_so_unfinished_jobs_carry_on_at_once(
 ) -> None:
     queued = await new_job(storage)
     submitted = await job_in(storage, JobState.SUBMITTED)
-    await storage.jobs.claim_due(now=LATER, lease=timedelta(hours=1))
+    await storage.jobs.claim_due(now=LATER)
     done = await job_in(storage, JobState.DONE)
     clock.advance(seconds=10)
     await storage.jobs.recover_after_restart()

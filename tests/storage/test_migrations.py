@@ -48,6 +48,10 @@ SEED_AT_VERSION: dict[int, list[str]] = {
             '2026-05-01T11:10:00.000000Z')""",
     ],
     5: ["INSERT INTO media VALUES ('image', 70, '', X'89504E47')"],
+    6: [
+        """UPDATE video_jobs SET lease_owner = 'host:1:ab12cd34',
+            lease_until = '2026-05-01T11:00:30.000000Z' WHERE id = 5""",
+    ],
 }
 
 

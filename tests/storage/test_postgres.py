@@ -8,10 +8,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from storage import SchemaTooNew, StorageError
+from storage import JobState, SchemaTooNew, StorageError, UsageKind, utc_now
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.pg import migrate_postgres, open_postgres, postgres_ddl, redact, to_numbered
 from storage.store import Storage
+from tests.storage.builders import AUTHOR, GUILD, new_job, new_scene
 
 
 def test_named_placeholders_become_numbered_once_per_name() -> None:
@@ -92,3 +93,29 @@ async def test_processes_starting_at_once_migrate_once(postgres_url: str, tmp_pa
     finally:
         for storage in opened:
             await storage.close()
+
+
+async def test_a_process_starting_leaves_the_live_work_of_another_alone(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    first = await Storage.open(tmp_path / "first", database_url=postgres_url)
+    second: Storage | None = None
+    try:
+        scene = await new_scene(first)
+        hold = await first.usage.reserve(
+            guild_id=GUILD, member_id=AUTHOR, kind=UsageKind.SCENE, model_key="m",
+            cost_usd=0.01, guild_limit=None, member_limit=None,
+        )  # fmt: skip
+        job = await new_job(first, scene)
+        await first.jobs.claim(job.id)
+        await first.jobs.begin_submit(job.id)  # the request is on the wire right now
+        second = await Storage.open(tmp_path / "second", database_url=postgres_url)
+        recovery = await second.recover_after_restart()
+        assert (recovery.interrupted_jobs, recovery.released_reservations) == ([], 0)
+        submitted = await first.jobs.mark_submitted(job.id, "req-1", utc_now())
+        assert submitted.state is JobState.SUBMITTED
+        assert (await first.usage.settle(hold.id, succeeded=True)).outcome == "ok"
+    finally:
+        await first.close()
+        if second is not None:
+            await second.close()

@@ -155,8 +155,11 @@ async def test_concurrent_reservations_on_two_connections_stop_at_the_limit(
     assert await storage.usage.count_today(GUILD, UsageKind.SCENE) == 10
 
 
-async def test_pending_reservations_of_a_crashed_run_are_released(storage: Storage) -> None:
+async def test_pending_reservations_of_a_crashed_run_are_released(
+    storage: Storage, clock: FakeClock
+) -> None:
     await reserve(storage)
+    clock.advance(minutes=21)  # the next start; with PostgreSQL older holds only are a crash's
     recovery = await storage.recover_after_restart()
     assert recovery.released_reservations == 1
     assert await storage.usage.count_today(GUILD, UsageKind.SCENE) == 0
@@ -178,6 +181,7 @@ async def test_summary_gives_counts_and_cost_by_kind_and_the_reset_time(storage:
 
 async def test_a_video_job_that_carries_on_after_a_restart_keeps_its_quota_slot(
     storage: Storage,
+    clock: FakeClock,
 ) -> None:
     scene = await new_scene(storage)
     kept, interrupted = await reserve(storage), await reserve(storage)
@@ -189,8 +193,10 @@ async def test_a_video_job_that_carries_on_after_a_restart_keeps_its_quota_slot(
         image_version=1,
         usage_id=kept,
     )
+    await storage.jobs.claim(job.id)
     await storage.jobs.begin_submit(job.id)
     await storage.jobs.mark_submitted(job.id, "req-1", START)
+    clock.advance(minutes=21)  # the next start; with PostgreSQL older holds only are a crash's
     recovery = await storage.recover_after_restart()
     assert recovery.released_reservations == 1  # only the slot no job carries on with
     assert await storage.usage.count_today(GUILD, UsageKind.SCENE) == 1

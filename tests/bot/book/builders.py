@@ -29,8 +29,10 @@ async def animate(storage: Storage, scene_id: int, mp4: bytes) -> None:
         message_id=scene.message_id,
         image_version=scene.image_version,
     )
+    await storage.jobs.claim(job.id)  # as the video loop does: a lease before each turn
     await storage.jobs.begin_submit(job.id)
     await storage.jobs.mark_submitted(job.id, f"req-{job.id}", scene.created_at)
+    await storage.jobs.claim(job.id)
     await storage.jobs.begin_download(job.id)
     await storage.media.save_video(scene.id, mp4)
     await storage.jobs.mark_done(job.id)
