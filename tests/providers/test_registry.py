@@ -14,6 +14,8 @@ from providers.registry import (
     Provider,
     Quality,
     Status,
+    TextModel,
+    text_model,
 )
 
 BEFORE_DEC_1 = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
@@ -256,3 +258,28 @@ def test_broken_models_file_names_the_file_line_and_problem(
     assert caught.value.line == line
     assert str(path) in str(caught.value)
     assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("keyed", "chosen"),
+    [
+        (
+            {Provider.OPENAI, Provider.XAI, Provider.GEMINI},
+            TextModel(Provider.OPENAI, "gpt-5.4-mini"),
+        ),
+        ({Provider.GEMINI, Provider.XAI}, TextModel(Provider.XAI, "grok-4.20-non-reasoning")),
+        ({Provider.GEMINI}, TextModel(Provider.GEMINI, "gemini-3.8-flash")),
+        (set(), None),
+    ],
+)
+def test_scene_text_goes_to_the_first_keyed_provider_with_its_default(
+    keyed: set[Provider], chosen: TextModel | None
+) -> None:
+    assert text_model(keyed) == chosen
+
+
+def test_text_model_replaces_the_model_on_the_provider_chosen_only() -> None:
+    assert text_model({Provider.GEMINI}, "gemini-3.5-flash") == TextModel(
+        Provider.GEMINI, "gemini-3.5-flash"
+    )
+    assert text_model(set(), "gemini-3.5-flash") is None
