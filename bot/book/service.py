@@ -7,6 +7,7 @@ Pictures and videos are read only through `storage.media`, so any storage backen
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ from providers.registry import Catalog
 from storage import JobState, Scene, Storage, Story
 
 STORY_CHOICES = 25  # Discord's autocomplete maximum
+MAX_ROW_ID = 2**63 - 1  # a larger id fits neither SQLite's INTEGER nor PostgreSQL's bigint
+_ROW_ID = re.compile(r"[0-9]{1,19}")  # ASCII: isdigit() passes "²", which int() refuses
 FILMS_REMEMBERED = 2  # joined films kept in memory for the web server (each up to tens of MB)
 
 
@@ -76,7 +79,8 @@ class StorybookService:
             if found is None:
                 raise NoStoryHere
             return found
-        found = await self.storage.stories.get(int(story)) if story.strip().isdigit() else None
+        story_id = _row_id(story.strip())
+        found = await self.storage.stories.get(story_id) if story_id is not None else None
         if found is None or found.guild_id != actor.guild_id:
             raise UnknownStory
         return found
@@ -164,3 +168,10 @@ class StorybookService:
         if kind == "picture":
             return await self.storage.media.read_image(scene_id)
         return await self.storage.media.read_video(scene_id) if entry.animated else None
+
+
+def _row_id(typed: str) -> int | None:
+    """The story id a member typed or picked, or None when it cannot be one."""
+    if _ROW_ID.fullmatch(typed) is None or int(typed) > MAX_ROW_ID:
+        return None
+    return int(typed)

@@ -46,6 +46,17 @@ async def test_a_story_of_another_server_is_never_listed_nor_chosen(
             await books.choose(ME, named)
 
 
+@pytest.mark.parametrize("typed", ["²", "٣", "99999999999999999999", "1" * 5000, "-1", "+1"])
+async def test_a_typed_story_that_is_no_row_id_is_unknown_not_an_error(
+    storage: Storage, books: StorybookService, typed: str
+) -> None:
+    """The option takes free text: digits Python reads but SQLite or PostgreSQL cannot hold (a
+    superscript, another script's digits, past 64 bits) get the member's answer, not an incident."""
+    await told_story(storage, TEXTS)
+    with pytest.raises(UnknownStory):
+        await books.choose(ME, typed)
+
+
 async def test_the_book_holds_the_page_and_the_film_of_the_animated_scenes_in_order(
     storage: Storage, books: StorybookService
 ) -> None:
