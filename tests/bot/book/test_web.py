@@ -130,3 +130,22 @@ async def test_videos_are_served_in_the_byte_ranges_players_ask_for(
     async with site.http.get(film, headers={"Range": "bytes=0-7"}) as response:
         assert response.status == 206
         assert (await response.read())[4:8] == b"ftyp"
+
+
+async def test_ids_no_story_can_have_answer_the_same_404_not_a_server_error(
+    storage: Storage, site: Site
+) -> None:
+    """Digits past Python's int() limit, or another script's digits, are a miss like any other."""
+    story = await told_story(storage, TEXTS, animated=(1,))
+    good = site.links.page(GUILD, story.id)
+    signature = good.rsplit("/", 1)[1]
+    base, huge = site.links.base_url, "9" * 5000
+    arabic = str(GUILD).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    miss = await _not_found(site, f"{base}/anything")
+    for url in (
+        f"{base}/book/{huge}/{story.id}/{signature}",
+        f"{base}/film/{GUILD}/{huge}/{signature}.mp4",
+        f"{base}/media/{GUILD}/{story.id}/{huge}/picture/{signature}",
+        good.replace(f"/{GUILD}/", f"/{arabic}/"),
+    ):
+        assert await _not_found(site, url) == miss
