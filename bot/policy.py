@@ -92,6 +92,17 @@ class Policy(Lineup):
             raise Refusal("No image model is available on this server right now.")
         return Resolved(allowed[0])
 
+    async def at_call(self, guild_id: int, resolved: Resolved) -> Resolved:
+        """What draws now for a choice made at the check: itself while live, else its stand-in.
+        A scene checked just before midnight UTC may be drawn after it, when its model has
+        retired, and a retired model is never sent to its provider."""
+        if self.catalog.live(resolved.spec):
+            return resolved
+        now = self.for_tier(resolved.spec.key, await self.tier(guild_id))
+        if now is None:
+            raise Refusal("No image model is available on this server right now.")
+        return now
+
     async def _typed(self, guild_id: int, typed: str, tier: Tier) -> Resolved:
         resolved = self.for_tier(typed, tier)
         if resolved is not None:

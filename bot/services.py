@@ -216,9 +216,9 @@ class StoryService:
                 previous = next(
                     (s for s in reversed(earlier) if _told_order(s) < _told_order(scene)), None
                 )
-                drawn, png = await self._draw(ticket, story, scene, previous)
+                drawn, png, notice = await self._draw(ticket, story, scene, previous)
                 await self._drop_video(scene.id)  # the old picture's video, if any, is gone
-                return await self._card(story, drawn, ticket.resolved.notice, png=png)
+                return await self._card(story, drawn, notice, png=png)
         finally:
             self._redrawing.discard(scene.id)
 
@@ -234,17 +234,21 @@ class StoryService:
             channel_id=ticket.actor.channel_id,
             direction=direction,
         )
-        drawn, png = await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
+        drawn, png, notice = await self._draw(
+            ticket, story, scene, earlier[-1] if earlier else None
+        )
         badge, detail = await self._queue_video_if_due(ticket.actor, story, drawn)
         # The number the database gave the drawn scene, not one counted before the insert: two
         # scenes of one story made at the same instant each show their own (SPEC §10).
-        return await self._card(story, drawn, ticket.resolved.notice, badge, detail, png=png)
+        return await self._card(story, drawn, notice, badge, detail, png=png)
 
     async def _draw(
         self, ticket: Ticket, story: Story, scene: Scene, previous: Scene | None
-    ) -> tuple[Scene, bytes]:
-        """Draw and store the scene's picture: the scene at its new image version, and the PNG."""
-        spec = ticket.resolved.spec
+    ) -> tuple[Scene, bytes, str | None]:
+        """Draw and store the scene's picture: the scene at its new image version, the PNG, and
+        the notice of a model standing in for a retired one (by the date of the call)."""
+        resolved = await self.policy.at_call(ticket.actor.guild_id, ticket.resolved)
+        spec = resolved.spec
         references = await self._references(story, previous, spec.max_references)
         prompt = f"{story.premise}\n\nIllustrate this scene:\n{scene.text}"
         quality = (await self.policy.tier(ticket.actor.guild_id)).image_quality
@@ -259,7 +263,8 @@ class StoryService:
         if result.cost_usd is not None:
             self._reported[ticket.reservation] = result.cost_usd
         await self.storage.media.save_image(scene.id, result.png)
-        return await self.storage.scenes.record_image(scene.id, spec.key), result.png
+        drawn = await self.storage.scenes.record_image(scene.id, spec.key)
+        return drawn, result.png, resolved.notice
 
     def _withdraw(self, spec: ModelSpec, exc: ModelGone) -> None:
         """A model that died unannounced: hidden for the hour, and the operator told once."""

@@ -18,7 +18,7 @@ from tests.e2e.helpers import (
     usage_field,
 )
 from tests.fakes.discord import MANAGER_PERMISSIONS
-from tests.fakes.openai_api import EDITS, GENERATIONS
+from tests.fakes.openai_api import EDITS, GENERATIONS, Recorded
 
 NOV_30 = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
 DEC_1 = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
@@ -55,6 +55,29 @@ async def test_a_story_of_gpt_image_1_mini_is_drawn_by_gpt_image_2_from_1_decemb
     )
     assert drawn_with(harness) == ["gpt-image-1-mini", "gpt-image-2"]
     assert "gpt-image-1-mini" not in await choices(harness)
+
+
+async def test_a_model_that_retires_while_its_scene_is_written_is_not_sent(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked at 23:59 on 30 Nov, drawn after midnight: the date of the call decides."""
+    harness.now = DEC_1 - timedelta(seconds=1)
+    await harness.start()
+    write_scene = harness.openai._completion
+
+    def across_midnight(recorded: Recorded) -> object:
+        harness.now = DEC_1  # the scene's text took a few seconds: it is 1 December now
+        harness.openai.today = DEC_1.date()
+        return write_scene(recorded)
+
+    monkeypatch.setattr(harness.openai, "_completion", across_midnight)
+
+    message = await start_story(harness, options={"model": "gpt-image-1-mini"})
+
+    assert drawn_with(harness) == ["gpt-image-2"], "a retired model is never sent"
+    assert message.embeds[0]["footer"]["text"] == (
+        "GPT Image 1 Mini was retired on 1 Dec 2026; drawn with GPT Image 2"
+    )
 
 
 async def test_a_guild_default_naming_a_retired_model_falls_to_the_tiers_first_model(
