@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from bot.book.web import web_config
 from bot.lineup import Lineup
 from bot.settings import Settings
 from bot.tiers import Tier, TierTable
-from providers.registry import VIDEO_MODEL, ModelSpec, NoLiveModel, Provider, Status, text_model
+from providers.registry import (
+    VIDEO_MODEL,
+    Catalog,
+    ModelSpec,
+    NoLiveModel,
+    Provider,
+    Status,
+    text_model,
+)
 from storage.pg import redact
 from storage.store import DB_FILE_NAME
 
@@ -30,7 +38,8 @@ def model_state(spec: ModelSpec, lineup: Lineup, tiers: TierTable) -> str:
         return f"retired{when} → {successor.key} ({successor.display})"
     lifecycle = ""
     if status is Status.DEPRECATED:
-        when = f"shutdown {spec.shutdown} → {spec.successor}" if spec.shutdown else "no date"
+        day = spec.shutdown
+        when = f"shutdown {day} → {_heir(spec, lineup, day)}" if day else "no date"
         lifecycle = f"deprecated ({when}); "
     if spec.provider not in lineup.keyed:
         return f"{lifecycle}missing key ({spec.key_variable})"
@@ -38,6 +47,35 @@ def model_state(spec: ModelSpec, lineup: Lineup, tiers: TierTable) -> str:
     if not drawn_on:
         return f"{lifecycle}not in any tier"
     return f"{lifecycle}available (tiers: {', '.join(drawn_on)})"
+
+
+def _on(lineup: Lineup, day: date) -> Lineup:
+    """The same catalog and keys as they will stand on `day` (from its first UTC moment)."""
+    moment = datetime.combine(day, time(), UTC)
+    return Lineup(Catalog(lineup.catalog.all, lambda: moment), lineup.keyed)
+
+
+def _heir(spec: ModelSpec, lineup: Lineup, day: date) -> str:
+    """The live model down `spec`'s successor chain on its shutdown day: the chain may pass
+    through a model a MODELS_FILE retires earlier."""
+    try:
+        return _on(lineup, day).catalog.successor_of(spec).key
+    except NoLiveModel:
+        return "no live successor"
+
+
+def _stand_ins(spec: ModelSpec, day: date, relying: list[Tier], lineup: Lineup) -> str:
+    """What each relying tier draws with in `spec`'s place from `day`, its shutdown, on."""
+    later = _on(lineup, day)
+    by_model: dict[str, list[str]] = {}
+    for tier in relying:
+        resolved = later.for_tier(spec.key, tier)
+        by_model.setdefault(resolved.spec.key if resolved else "nothing", []).append(tier.name)
+    (first, names), *others = by_model.items()
+    if not others:
+        return f"{first} stands in"
+    rest = "".join(f"; {model} on {', '.join(on)}" for model, on in others)
+    return f"{first} stands in on {', '.join(names)}{rest}"
 
 
 def shutdown_warnings(lineup: Lineup, tiers: TierTable) -> list[str]:
@@ -48,11 +86,12 @@ def shutdown_warnings(lineup: Lineup, tiers: TierTable) -> list[str]:
         if spec.shutdown is None or lineup.catalog.status(spec) is not Status.DEPRECATED:
             continue
         days = (spec.shutdown - today).days
-        relying = [tier.name for tier in tiers.tiers.values() if lineup.usable(spec, tier)]
+        relying = [tier for tier in tiers.tiers.values() if lineup.usable(spec, tier)]
         if days * timedelta(days=1) <= WARN_AHEAD and relying:
             lines.append(
                 f"Warning: {spec.key} retires on {spec.shutdown} (in {days} days) and tier(s) "
-                f"{', '.join(relying)} still draw with it; from then on {spec.successor} stands in."
+                f"{', '.join(tier.name for tier in relying)} still draw with it; "
+                f"from then on {_stand_ins(spec, spec.shutdown, relying, lineup)}."
             )
     return lines
 

@@ -1,6 +1,8 @@
 """`check` by date: lifecycle per model, shutdown warnings, tier fallback (injected clock)."""
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -9,19 +11,23 @@ from bot.check import report
 from bot.lineup import Lineup
 from bot.settings import Settings
 from bot.tiers import BUILT_IN_TIERS, TierTable
-from providers.registry import BUILT_IN, Catalog, Provider
+from providers.registry import BUILT_IN, Catalog, ModelSpec, Provider
 
 NOV_29 = datetime(2026, 11, 29, 9, tzinfo=UTC)
 DEC_1 = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def lines_at(
-    moment: datetime, keyed: frozenset[Provider], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    moment: datetime,
+    keyed: frozenset[Provider],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    specs: Iterable[ModelSpec] = BUILT_IN,
 ) -> list[str]:
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DISCORD_TOKEN", "secret-token")
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    lineup = Lineup(Catalog(BUILT_IN, clock=lambda: moment), keyed)
+    lineup = Lineup(Catalog(specs, clock=lambda: moment), keyed)
     return report(settings, lineup, TierTable(BUILT_IN_TIERS, "free"))
 
 
@@ -93,3 +99,28 @@ def test_a_tier_none_of_whose_models_has_a_key_falls_back_and_check_says_so(
     )
     assert "available (tiers: free, standard, premium)" in model_line(lines, "gemini")
     assert "available (tiers: premium)" in model_line(lines, "gemini-pro")
+
+
+def test_check_names_what_will_really_stand_in_when_the_successor_retires_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A MODELS_FILE moves GPT Image 2's shutdown before GPT Image 1 Mini's: on 1 Dec Mini's
+    stories go down the chain to Flare, and the free tier, which has no Flare, to Grok Imagine."""
+    early = {"shutdown": date(2026, 11, 30), "successor": "gpt-image-2.6-flare"}
+    specs = [replace(spec, **early) if spec.key == "gpt-image-2" else spec for spec in BUILT_IN]
+
+    lines = lines_at(NOV_29, ALL, tmp_path, monkeypatch, specs)
+
+    assert "deprecated (shutdown 2026-12-01 → gpt-image-2.6-flare)" in (
+        model_line(lines, "gpt-image-1-mini")
+    )
+    warnings = [line for line in lines if line.startswith("Warning:")]
+    assert warnings[0] == (
+        "Warning: gpt-image-1-mini retires on 2026-12-01 (in 2 days) and tier(s) premium still "
+        "draw with it; from then on gpt-image-2.6-flare stands in."
+    )
+    assert (
+        "Warning: gpt-image-2 retires on 2026-11-30 (in 1 days) and tier(s) free, standard, "
+        "premium still draw with it; from then on grok-imagine stands in on free, standard; "
+        "gpt-image-2.6-flare on premium."
+    ) in warnings
