@@ -86,3 +86,13 @@ def test_a_story_without_videos_says_how_to_make_a_film() -> None:
 def test_a_page_that_cannot_fit_even_with_the_smallest_pictures_is_refused() -> None:
     with pytest.raises(PageTooLarge):
         embedded_page("The Fox", _scenes(), 4_000)
+
+
+def test_a_video_left_out_of_the_page_is_promised_only_where_the_member_can_get_it() -> None:
+    scenes = _scenes(side=128, videos=(2,))
+    tight = len(embedded_page("The Fox", scenes, 10 * 1024 * 1024, film_attached=False).html) - 1
+    alone = embedded_page("The Fox", scenes, tight).html.decode()
+    assert "its video did not fit this page" in alone
+    assert "in the film" not in alone  # the film was too large to come with the page
+    linked = embedded_page("The Fox", scenes, tight, link="https://b.example/book/1/2/s")
+    assert "its video plays at the link above" in linked.html.decode()
