@@ -14,6 +14,8 @@ from providers.errors import Unavailable
 from providers.openai_errors import redact
 
 # What a listing call may raise on a network, HTTP or parsing failure; all mean "not reached".
+# The SDKs read any 200 as the list: a web page or another JSON shape (a wrong base URL, a
+# login proxy) ends in an AttributeError or TypeError inside them, not in their own errors.
 _FAILURES = (
     openai.OpenAIError,
     genai_errors.APIError,
@@ -21,6 +23,8 @@ _FAILURES = (
     OSError,
     TimeoutError,
     ValueError,
+    AttributeError,
+    TypeError,
 )
 
 
@@ -47,7 +51,7 @@ async def _listing(provider: str, call: Awaitable[frozenset[str]]) -> frozenset[
 
 
 async def _openai(client: openai.AsyncOpenAI) -> frozenset[str]:
-    return frozenset([model.id async for model in client.models.list()])
+    return frozenset([model.id async for model in client.models.list() if model.id])
 
 
 async def _xai(client: openai.AsyncOpenAI) -> frozenset[str]:

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from bot import live_check
 from bot.lineup import Lineup
@@ -18,6 +19,7 @@ from bot.settings import Settings
 from bot.tiers import BUILT_IN_TIERS, TierTable
 from providers.registry import BUILT_IN, Catalog
 from tests.fakes.gemini_api import GeminiStandin
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.openai_api import OpenAIStandin
 from tests.fakes.xai_api import XAIStandin
 
@@ -145,3 +147,35 @@ async def test_a_provider_slower_than_the_bound_is_reported_as_not_answering(
     assert healthy
     assert "  xAI: could not be reached (no answer within 0.2 s)" in lines
     assert state(lines, "grok-imagine") == "not checked (xAI could not be reached)"
+
+
+class NotTheAPI(LoopbackServer):
+    """What a wrong base URL or a login proxy answers: 200 and something else than a model list."""
+
+    def __init__(self, body: str, content_type: str) -> None:
+        super().__init__()
+        self.body, self.content_type = body, content_type
+
+    def build(self, app: web.Application) -> None:
+        async def answer(request: web.Request) -> web.Response:
+            return web.Response(text=self.body, content_type=self.content_type)
+
+        app.router.add_route("*", "/{tail:.*}", answer)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [("<html>Sign in to the proxy</html>", "text/html"), ("[1, 2]", "application/json")],
+)
+async def test_a_base_url_that_answers_something_else_is_reported_not_fatal(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, body: str, content_type: str
+) -> None:
+    async with NotTheAPI(body, content_type) as other:
+        urls = {f"{name}_BASE_URL": other.origin for name in ("OPENAI", "XAI", "GEMINI")}
+        urls["OPENAI_BASE_URL"] = urls["XAI_BASE_URL"] = f"{other.origin}/v1"
+        lines, healthy = await live({**env, **urls}, monkeypatch)
+
+    assert healthy, "a provider that cannot be asked is reported, not fatal"
+    for provider in ("OpenAI", "xAI", "Google"):
+        assert any(line.startswith(f"  {provider}: could not be reached") for line in lines)
+    assert state(lines, "gpt-image-2") == "not checked (OpenAI could not be reached)"
