@@ -59,14 +59,17 @@ def _heir(spec: ModelSpec, lineup: Lineup, day: date) -> str:
     """The live model down `spec`'s successor chain on its shutdown day: the chain may pass
     through a model a MODELS_FILE retires earlier."""
     try:
-        return _on(lineup, day).catalog.successor_of(spec).key
+        heir = _on(lineup, day).catalog.successor_of(spec)
     except NoLiveModel:
         return "no live successor"
+    return str(spec.successor) if heir is spec else heir.key  # a status keeps it live
 
 
 def _stand_ins(spec: ModelSpec, day: date, relying: list[Tier], lineup: Lineup) -> str:
     """What each relying tier draws with in `spec`'s place from `day`, its shutdown, on."""
     later = _on(lineup, day)
+    if later.catalog.live(spec):  # a MODELS_FILE status overrides the date: nothing changes
+        return f"{spec.successor} stands in"
     by_model: dict[str, list[str]] = {}
     for tier in relying:
         resolved = later.for_tier(spec.key, tier)

@@ -11,7 +11,7 @@ from bot.check import report
 from bot.lineup import Lineup
 from bot.settings import Settings
 from bot.tiers import BUILT_IN_TIERS, TierTable
-from providers.registry import BUILT_IN, Catalog, ModelSpec, Provider
+from providers.registry import BUILT_IN, Catalog, ModelSpec, Provider, Status
 
 NOV_29 = datetime(2026, 11, 29, 9, tzinfo=UTC)
 DEC_1 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -124,3 +124,19 @@ def test_check_names_what_will_really_stand_in_when_the_successor_retires_first(
         "premium still draw with it; from then on grok-imagine stands in on free, standard; "
         "gpt-image-2.6-flare on premium."
     ) in warnings
+
+
+def test_a_status_set_in_models_file_keeps_the_successor_check_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """status = "deprecated" overrides the date: the model itself never stands in for itself."""
+    specs = [
+        replace(spec, status=Status.DEPRECATED) if spec.key == "gpt-image-1-mini" else spec
+        for spec in BUILT_IN
+    ]
+    lines = lines_at(NOV_29, ALL, tmp_path, monkeypatch, specs)
+    assert "deprecated (shutdown 2026-12-01 → gpt-image-2)" in model_line(lines, "gpt-image-1-mini")
+    assert any(
+        line.startswith("Warning: gpt-image-1-mini") and line.endswith("gpt-image-2 stands in.")
+        for line in lines
+    )
