@@ -1,12 +1,12 @@
 """`make bench`: every benchmark in turn — storage, then the bot (start-up, acknowledgement,
-overhead), then the video loop and memory, then the storybook. Each prints its table and writes
-bench/results/."""
+overhead), then the video loop and memory, then the storybook, then scale-out on PostgreSQL.
+Each prints its table and writes bench/results/."""
 
 from __future__ import annotations
 
 import asyncio
 
-from bench import book_bench, bot_bench, storage_bench, video_bench
+from bench import book_bench, bot_bench, scale_bench, storage_bench, video_bench
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
     asyncio.run(bot_bench.run(list(bot_bench.SCENARIOS)))
     asyncio.run(video_bench.run(video_bench.JOBS))
     asyncio.run(book_bench.run())
+    scale_bench.main(list(scale_bench.PROCESSES))
 
 
 if __name__ == "__main__":
