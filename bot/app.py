@@ -17,6 +17,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.book.web import WebPortUnavailable
 from bot.buttons import DeleteButton, SceneButton, is_ours
 from bot.cogs.info import InfoCog
 from bot.cogs.settings import SettingsCog
@@ -205,7 +206,7 @@ def run(settings: Settings, catalog: Catalog, tiers: TierTable) -> int:
     try:
         with hold_data_dir(settings.data_dir):
             asyncio.run(_main(settings, catalog, tiers))
-    except DataDirInUse as exc:
+    except (DataDirInUse, WebPortUnavailable) as exc:
         print(f"Not started: {exc}.", file=sys.stderr)
         return 1
     except SchemaTooNew as exc:

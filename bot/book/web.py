@@ -35,6 +35,13 @@ _HEADERS: Final = {
 }
 
 
+class WebPortUnavailable(Exception):
+    """WEB_PORT cannot be listened on: another process holds it, or it needs privileges."""
+
+    def __init__(self, port: int, reason: str) -> None:
+        super().__init__(f"the storybook web server cannot listen on WEB_PORT {port} ({reason})")
+
+
 @dataclass(frozen=True, slots=True)
 class WebConfig:
     port: int
@@ -113,7 +120,11 @@ class BookServer:
         runner = web.AppRunner(self.app(), access_log=None)  # signed URLs stay out of logs
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise WebPortUnavailable(self.port, exc.strerror or str(exc)) from exc
         self._runner = runner
         if self.port == 0:  # an ephemeral port (tests): remember which one
             self.port = runner.addresses[0][1]

@@ -3,6 +3,7 @@
 import asyncio
 import os
 import signal
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -56,6 +57,30 @@ async def test_a_database_from_a_newer_version_stops_start_up_in_one_line(
     assert process.returncode == 1
     assert len(lines) == 1, lines
     assert "newer StoryBot (schema version 99" in lines[0]
+
+
+async def test_a_web_port_in_use_stops_start_up_in_one_line(
+    discord_standin: DiscordStandin, openai_standin: OpenAIStandin, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))  # the server binds every interface too
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        web = {"WEB_BASE_URL": "https://books.example", "WEB_PORT": port, "WEB_SECRET": "s3cret"}
+        env = _bot_env(discord_standin, openai_standin, tmp_path / "data", **web)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=asyncio.subprocess.PIPE
+        )
+        try:
+            _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    text = err.decode()
+    assert process.returncode == 1, text
+    assert "Traceback" not in text
+    assert f"Not started: the storybook web server cannot listen on WEB_PORT {port}" in text
 
 
 def _bot_env(
