@@ -43,8 +43,9 @@ async def refuse(interaction: discord.Interaction[Any], exc: BaseException) -> N
 
 
 async def answer_unsupported(interaction: discord.Interaction[Any], text: str) -> None:
-    """What this version does not know (a stale command, a DM, a foreign button): an ephemeral
-    answer saying what to use instead, or no choices for an autocomplete. Logged at INFO."""
+    """What this version does not take (a stale command, a DM, a foreign button, anything while
+    the bot stops): an ephemeral answer saying what to do instead, or no choices for an
+    autocomplete. Logged at INFO, never as an error."""
     log.info("interaction %s not supported here: %s", interaction.id, text)
     try:
         if interaction.type is discord.InteractionType.autocomplete:

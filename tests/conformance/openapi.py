@@ -6,6 +6,7 @@ gets one cached jsonschema validator."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -24,6 +25,8 @@ FILES = {
 }
 JSON = dict[str, Any]
 MAX_ERRORS = 3  # per body: enough to see what drifted
+MAX_JUDGED = 20_000  # remembered verdicts, per spec
+_SNOWFLAKE = re.compile(r'"[1-9][0-9]{14,19}"')
 
 
 class SpecsMissing(RuntimeError):
@@ -62,6 +65,7 @@ class Spec:
     def __init__(self, name: str, document: JSON) -> None:
         self.name = name
         self.document = document
+        self._judged: dict[tuple[str, bytes], tuple[str, ...]] = {}
         self._templates = sorted(
             (_Template.of(path) for path in document["paths"]),
             key=lambda t: (t.params, -len(t.text)),  # literal segments win (`@original`)
@@ -86,9 +90,19 @@ class Spec:
         return value
 
     def errors(self, pointer: str, instance: object) -> tuple[str, ...]:
-        """jsonschema's complaints about `instance` against the schema at `pointer`."""
-        found = sorted(self._validator(pointer).iter_errors(instance), key=_depth)
-        return tuple(_describe(error) for error in found[:MAX_ERRORS])
+        """jsonschema's complaints about `instance` against the schema at `pointer`. The same
+        body (every test syncs the same commands) is judged once per session."""
+        # Snowflakes differ from test to test but never change the verdict: keyed as one.
+        text = _SNOWFLAKE.sub('"1"', json.dumps(instance, sort_keys=True, default=repr))
+        key = (pointer, hashlib.blake2b(text.encode(), digest_size=16).digest())
+        known = self._judged.get(key)
+        if known is None:
+            found = sorted(self._validator(pointer).iter_errors(instance), key=_depth)
+            known = tuple(_describe(error) for error in found[:MAX_ERRORS])
+            if len(self._judged) >= MAX_JUDGED:
+                self._judged.clear()
+            self._judged[key] = known
+        return known
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - specs live for the whole session
     def _validator(self, pointer: str) -> jsonschema.Draft202012Validator:
