@@ -9,7 +9,6 @@ from bot.book.page import PageTooLarge
 from bot.book.problems import EmptyStory, NoStoryHere, UnknownStory
 from providers.errors import (
     ContentRefused,
-    InvalidRequest,
     InvalidResponse,
     Misconfigured,
     ModelGone,
@@ -47,12 +46,9 @@ def unknown_command_text(name: str) -> str:
     )
 
 
-def attachment_gone_text(name: str, status: int) -> str:
+def attachment_gone_text(name: str) -> str:
     """A reference photo Discord no longer serves (404 on the CDN, or another refusal)."""
-    return (
-        f"Discord no longer serves `{name}` (HTTP {status}); it may have been deleted. "
-        "Attach it again and retry."
-    )
+    return f"Discord no longer serves `{name}`; it may have been deleted. Attach it again."
 
 
 class Refusal(Exception):
@@ -64,27 +60,32 @@ class Refusal(Exception):
 
 
 def provider_text(exc: ProviderError) -> str:
-    """What a member reads when a provider call failed; nothing here carries a secret."""
+    """What a member reads when a provider call failed: never a secret, and never the
+    provider's raw error text but for a refusal's reason, which tells the member what to
+    change. The rest is in the log for the operators."""
     who = exc.provider
     if isinstance(exc, ContentRefused):
-        return f"The provider declined this prompt ({who}: {exc.reason}). Try rephrasing it."
-    if isinstance(exc, RateLimited):
-        return f"{who} is busy right now, try again in a minute."
-    if isinstance(exc, Unavailable):
-        return f"{who} is busy or unreachable right now, try again in a minute."
+        return f"The provider declined this prompt. {who} said: {sentence(exc.reason)}"
+    if isinstance(exc, RateLimited | Unavailable):
+        return f"{who} is busy right now; try again in a minute."
     if isinstance(exc, ProviderTimeout):
-        return f"{who} took too long to answer, try again."
+        return f"{who} took too long to answer; try again."
     if isinstance(exc, ModelGone):
         return unavailable_text(exc.model_display, exc.provider)
     if isinstance(exc, Misconfigured):
-        return "That model is unavailable on this bot right now. Pick another one with `/models`."
+        return "That model is unavailable on this bot right now; pick another one from `/models`."
     if isinstance(exc, TooLarge):
-        return f"{who} produced a file larger than this bot accepts."
+        return f"{who} made a file larger than this bot accepts."
+    log.warning("%s failed: %s", who, exc.reason)
     if isinstance(exc, InvalidResponse):
-        return f"{who} sent back something unusable ({exc.reason}), try again."
-    if isinstance(exc, InvalidRequest):
-        return f"{who} rejected the request ({exc.reason})."
-    return f"{who} failed ({exc.reason})."
+        return f"{who} sent back something unusable; try again."
+    return f"{who} could not do this; try again, or pick another model from `/models`."
+
+
+def sentence(text: str) -> str:
+    """`text` as one sentence: trimmed, with exactly one closing full stop."""
+    text = " ".join(text.split()).rstrip(". ")
+    return f"{text}." if text and text[-1] not in "!?…" else text
 
 
 def unavailable_text(model: str, provider: str) -> str:
@@ -118,10 +119,11 @@ def member_text(exc: BaseException) -> str:
 
 
 def quota_text(exc: QuotaExceeded) -> str:
-    whose = "This server has" if exc.scope == "guild" else "You have"
-    what = {"scene": "scenes", "image": "pictures", "video": "videos"}.get(exc.kind, exc.kind)
+    """One sentence: what was used up, and when it comes back."""
+    noun = {"scene": "scene", "image": "picture", "video": "video"}.get(exc.kind, exc.kind)
     resets = int(exc.resets_at.timestamp())
-    return (
-        f"{whose} used all {exc.limit} {what} for today. "
-        f"The quota resets <t:{resets}:R> (midnight UTC)."
-    )
+    if exc.limit == 0:
+        return f"This server's tier allows no {noun}s."
+    whose = "This server has" if exc.scope == "guild" else "You have"
+    used = f"the 1 {noun}" if exc.limit == 1 else f"all {exc.limit} {noun}s"
+    return f"{whose} used {used} allowed today; the quota resets <t:{resets}:R> (midnight UTC)."

@@ -9,6 +9,7 @@ import discord
 
 from bot.book.service import Storybook
 from bot.buttons import DeleteButton, SceneButton
+from bot.errors import sentence
 from bot.library import Deleted
 from bot.services import SceneCard, VideoBadge
 from bot.standing import Standing
@@ -52,7 +53,9 @@ def scene_embed(card: SceneCard) -> discord.Embed:
         footer = f"{card.notice}"
     embed.set_footer(text=footer)
     if card.video is VideoBadge.FAILED:
-        embed.add_field(name="Video", value=f"❌ No video: {card.video_detail or 'it failed'}.")
+        embed.add_field(
+            name="Video", value=f"❌ No video: {sentence(card.video_detail or 'it failed')}"
+        )
     elif card.video is not None:
         embed.add_field(name="Video", value=_VIDEO_TEXT[card.video])
     return embed
@@ -133,9 +136,10 @@ def settings_embed(settings: GuildSettings, tier: Tier, catalog: Catalog) -> dis
     embed.add_field(
         name="Quotas per day",
         value=(
-            f"{tier.scenes_per_day} scenes ({tier.member_scenes_per_day} per member), "
-            f"{tier.videos_per_day if tier.video else 0} videos, "
-            f"{tier.max_references} reference photos per story"
+            f"{plural(tier.scenes_per_day, 'scene')} "
+            f"({tier.member_scenes_per_day} per member), "
+            f"{plural(tier.videos_per_day if tier.video else 0, 'video')}, "
+            f"{plural(tier.max_references, 'reference photo')} per story"
         ),
         inline=False,
     )

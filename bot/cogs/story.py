@@ -84,7 +84,7 @@ def _upload(attachment: discord.Attachment) -> Upload:
         try:
             return await attachment.read()
         except discord.HTTPException as exc:  # 404 on the CDN: deleted before we read it
-            raise Refusal(attachment_gone_text(attachment.filename, exc.status)) from exc
+            raise Refusal(attachment_gone_text(attachment.filename)) from exc
 
     return Upload(info, read)
 

@@ -232,7 +232,7 @@ async def test_a_member_over_their_daily_quota_is_refused_with_the_reset(
     calls = provider_calls(harness)
     ix = await harness.discord.slash("story", "start", options={"premise": PREMISE}, user=501)
     text = await refusal_text(ix)
-    assert "You have used all 1 scenes" in text
+    assert "You have used the 1 scene allowed today; the quota resets <t:" in text
     assert "resets" in text
     assert provider_calls(harness) == calls
     assert len(harness.discord.messages_in()) == 1

@@ -425,7 +425,7 @@ async def test_animate_over_the_videos_per_day_quota_is_refused_ephemerally(
     await _animate(harness, first)
     ix = await harness.discord.click(second, custom_id(second, "animate"))
     refused = await refusal_text(ix)
-    assert "used all 1 videos" in refused
+    assert "This server has used the 1 video allowed today" in refused
     assert "resets" in refused
     await _until_video(harness, first)
     assert len(harness.xai.requests_to(VIDEOS)) == 1
