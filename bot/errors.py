@@ -51,6 +51,54 @@ def attachment_gone_text(name: str) -> str:
     return f"Discord no longer serves `{name}`; it may have been deleted. Attach it again."
 
 
+# -- refusals: what a member is told when a request is turned down before any provider call --
+
+NO_VIDEO_ON_TIER = "Video is not available on this server's tier."
+NO_STORY_HERE = "You have no story in this channel yet: start one with `/story start`."
+ALREADY_REDRAWING = "This picture is already being redrawn; the new one appears here soon."
+PICTURE_NOT_READY = "This scene's picture is not ready yet."
+ALREADY_ANIMATING = "This scene is already being animated; the video will appear here."
+ALREADY_ANIMATED = "This scene is already animated."
+SCENE_GONE = "This scene no longer exists."
+PICTURE_GONE = "This scene's picture is no longer stored."
+OTHER_SERVERS_SCENE = "This scene belongs to another server."
+NO_MODEL_HERE = "No image model is available on this server right now."
+NEEDS_MANAGER = "Only members with the Manage Server permission can change this."
+NEEDS_OPERATOR = "Only the bot's operators can change a server's tier."
+EMPTY_PREMISE = "The premise is empty: tell me what the story is about."
+NOT_YOURS_TO_DELETE = "Only the story's author or a member with Manage Server can delete it."
+NOT_A_PICTURE = "it is not a PNG, JPEG or WebP image"
+NO_SUCH_STORY = "There is no such story on this server."
+BUTTONS_IN_SERVERS = "StoryBot's buttons work in servers only."
+
+
+def photo_unusable_text(name: str, why: str) -> str:
+    return f"`{name}` can't be used as a reference photo: {sentence(why)}"
+
+
+def too_many_photos_text(model: str, limit: int, attached: int) -> str:
+    return (
+        f"Too many reference photos: this server's tier and {model} allow {limit}, "
+        f"you attached {attached}."
+    )
+
+
+def model_off_bot_text(model: str) -> str:
+    return f"{model} is unavailable on this bot."
+
+
+def not_allowed_model_text(typed: str, allowed: str) -> str:
+    return f"`{typed[:60]}` is not a model this server may use. Allowed: {allowed}."
+
+
+def no_such_tier_text(name: str) -> str:
+    return f"There is no tier called `{name[:40]}`."
+
+
+def too_long_text(what: str, length: int, limit: int) -> str:
+    return f"The {what} is {length:,} characters long; the limit is {limit:,}."
+
+
 class Refusal(Exception):
     """A request we turn down before any provider call; shown ephemerally, as is."""
 

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.errors import Refusal
+from bot.errors import NO_SUCH_STORY, NOT_YOURS_TO_DELETE, Refusal
 from bot.services import Actor
 from storage import NotFound, Storage, Story, StoryDigest
 
 LISTED = 25  # stories /story list shows, newest first
-NO_SUCH_STORY = "There is no such story on this server."
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +43,7 @@ class Library:
         """The story, if this member may delete it, and how many scenes it has shown."""
         story = await self._story(actor, story_id)
         if story.author_id != actor.member_id and not manager:
-            raise Refusal("Only the story's author or a member with Manage Server can delete it.")
+            raise Refusal(NOT_YOURS_TO_DELETE)
         scenes = await self._storage.scenes.list_for_story(story.id)
         return story, sum(1 for scene in scenes if scene.told_number is not None)
 

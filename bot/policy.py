@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.errors import Refusal, unavailable_text
+from bot.errors import (
+    NO_MODEL_HERE,
+    Refusal,
+    model_off_bot_text,
+    not_allowed_model_text,
+    photo_unusable_text,
+    too_many_photos_text,
+    unavailable_text,
+)
 from bot.lineup import Lineup
 from bot.tiers import Tier, TierTable
 from providers.registry import Catalog, ModelSpec, Provider, Resolved
@@ -89,7 +97,7 @@ class Policy(Lineup):
                 return resolved
         allowed = self.models_of(tier)
         if not allowed:
-            raise Refusal("No image model is available on this server right now.")
+            raise Refusal(NO_MODEL_HERE)
         return Resolved(allowed[0])
 
     async def at_call(self, guild_id: int, resolved: Resolved) -> Resolved:
@@ -112,24 +120,23 @@ class Policy(Lineup):
             if self.withdrawn(spec):
                 raise Refusal(unavailable_text(spec.display, spec.provider.display))
             if spec.provider not in self.keyed:
-                raise Refusal(f"{spec.display} is unavailable on this bot.")
+                raise Refusal(model_off_bot_text(spec.display))
         names = ", ".join(f"`{s.key}`" for s in self.models_of(tier)) or "none"
-        raise Refusal(f"`{typed[:60]}` is not a model this server may use. Allowed: {names}.")
+        raise Refusal(not_allowed_model_text(typed, names))
 
     def check_uploads(self, uploads: Sequence[UploadInfo], tier: Tier, spec: ModelSpec) -> None:
         """Count, type and size of reference photos, from Discord's metadata alone."""
         limit = min(tier.max_references, spec.max_references)
         if len(uploads) > limit:
-            raise Refusal(
-                f"Too many reference photos: this server's tier and {spec.display} "
-                f"allow {limit}, you attached {len(uploads)}."
-            )
+            raise Refusal(too_many_photos_text(spec.display, limit, len(uploads)))
         for upload in uploads:
             kind = (upload.content_type or "").split(";")[0].strip().lower()
             if kind not in REFERENCE_TYPES:
-                raise Refusal(f"`{upload.name}` is not a PNG, JPEG or WebP image.")
+                raise Refusal(
+                    photo_unusable_text(upload.name, "it is not a PNG, JPEG or WebP image")
+                )
             if upload.size > MAX_REFERENCE_BYTES:
-                raise Refusal(f"`{upload.name}` is larger than 20 MiB.")
+                raise Refusal(photo_unusable_text(upload.name, "it is larger than 20 MiB"))
 
     def is_operator(self, user_id: int) -> bool:
         return user_id in self.owner_ids

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.errors import Refusal
+from bot.errors import BUTTONS_IN_SERVERS, Refusal
 from bot.render import NO_PINGS, as_sent, scene_embed
 from bot.respond import Interaction, Redraw, acknowledge, actor_of, post_scene, refuse
 from storage import QuotaExceeded
@@ -21,7 +21,7 @@ REFUSALS = (Refusal, QuotaExceeded)
 
 async def on_scene_button(interaction: Interaction, action: str, scene_id: int) -> None:
     if interaction.guild_id is None:
-        await refuse(interaction, Refusal("StoryBot's buttons work in servers only."))
+        await refuse(interaction, Refusal(BUTTONS_IN_SERVERS))
         return
     handler = {"regen": _regenerate, "animate": _animate, "continue": _continue}[action]
     await handler(interaction, interaction.client.services.stories, scene_id)

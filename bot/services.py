@@ -13,7 +13,21 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.errors import Refusal, quota_text, unavailable_text
+from bot.errors import (
+    ALREADY_ANIMATED,
+    ALREADY_ANIMATING,
+    ALREADY_REDRAWING,
+    NO_STORY_HERE,
+    NO_VIDEO_ON_TIER,
+    OTHER_SERVERS_SCENE,
+    PICTURE_GONE,
+    PICTURE_NOT_READY,
+    SCENE_GONE,
+    Refusal,
+    photo_unusable_text,
+    quota_text,
+    unavailable_text,
+)
 from bot.policy import Policy, UploadInfo
 from providers.base import (
     DEFAULT_VIDEO_SECONDS,
@@ -126,7 +140,7 @@ class StoryService:
         tier = await self.policy.tier(actor.guild_id)
         self.policy.check_uploads([u.info for u in uploads], tier, resolved.spec)
         if video and not (tier.video and self.video_available):
-            raise Refusal("Video is not available on this server's tier.")
+            raise Refusal(NO_VIDEO_ON_TIER)
         return StartTicket(actor, resolved, await self._reserve(actor, resolved), tuple(uploads))
 
     async def check_continue(
@@ -137,9 +151,7 @@ class StoryService:
                 guild_id=actor.guild_id, channel_id=actor.channel_id, author_id=actor.member_id
             )
             if story is None or not await self._told(story.id):
-                raise Refusal(
-                    "You have no story in this channel yet: start one with `/story start`."
-                )
+                raise Refusal(NO_STORY_HERE)
         else:
             story = await self._story_of(actor, await self._scene(from_scene))
         resolved = await self.policy.choose(actor.guild_id, model, story.model_key)
@@ -152,7 +164,7 @@ class StoryService:
         if resolved is None:
             raise Refusal(self._not_redrawable(scene.model_key))
         if scene.id in self._redrawing:
-            raise Refusal("This picture is already being redrawn; the new one appears here soon.")
+            raise Refusal(ALREADY_REDRAWING)
         self._redrawing.add(scene.id)  # no await since the check: a second press cannot slip in
         try:
             return SceneTicket(actor, resolved, await self._reserve(actor, resolved), story, scene)
@@ -304,7 +316,7 @@ class StoryService:
             try:
                 photos.append(await asyncio.to_thread(prepare_reference, data))
             except BadImage as exc:
-                raise Refusal(f"`{upload.info.name}` can't be used: {exc}.") from exc
+                raise Refusal(photo_unusable_text(upload.info.name, str(exc))) from exc
         return photos
 
     async def _store_photos(self, story: Story, photos: Sequence[ReferenceImage]) -> None:
@@ -319,15 +331,15 @@ class StoryService:
         story = await self._story_of(actor, scene)
         tier = await self.policy.tier(actor.guild_id)
         if not (tier.video and self.video_available):
-            raise Refusal("Video is not available on this server's tier.")
+            raise Refusal(NO_VIDEO_ON_TIER)
         if scene.message_id is None:
-            raise Refusal("This scene's picture is not ready yet.")
+            raise Refusal(PICTURE_NOT_READY)
         job = await self.storage.jobs.for_scene(scene.id)
         if job is not None and job.image_version == scene.image_version:
             if not job.finished:
-                raise Refusal("This scene is already being animated; the video will appear here.")
+                raise Refusal(ALREADY_ANIMATING)
             if job.state is JobState.DONE:
-                raise Refusal("This scene is already animated.")
+                raise Refusal(ALREADY_ANIMATED)
         await self._queue_video(actor, story, scene)
         png = await self._picture(scene.id)
         return await self._card(story, scene, None, VideoBadge.PENDING, png=png)
@@ -366,7 +378,7 @@ class StoryService:
             )
         except JobAlreadyActive as exc:
             await self.storage.usage.settle(entry.id, succeeded=False)
-            raise Refusal("This scene is already being animated.") from exc
+            raise Refusal(ALREADY_ANIMATING) from exc
 
     async def _drop_video(self, scene_id: int) -> None:
         """Regenerate: the old picture's video is superseded, its quota slot given back."""
@@ -383,7 +395,7 @@ class StoryService:
         scene = await self.storage.scenes.get(scene_id)
         story = await self.storage.stories.get(scene.story_id) if scene else None
         if scene is None or story is None:
-            raise Refusal("This scene no longer exists.")
+            raise Refusal(SCENE_GONE)
         job = await self.storage.jobs.for_scene(scene.id)
         badge, detail = None, None
         if job is not None and job.image_version == scene.image_version:
@@ -394,7 +406,7 @@ class StoryService:
     async def _picture(self, scene_id: int) -> bytes:
         png = await self.storage.media.read_image(scene_id)
         if png is None:
-            raise Refusal("This scene's picture is no longer stored.")
+            raise Refusal(PICTURE_GONE)
         return png
 
     async def _card(
@@ -434,15 +446,15 @@ class StoryService:
     async def _scene(self, scene_id: int) -> Scene:
         scene = await self.storage.scenes.get(scene_id)
         if scene is None:
-            raise Refusal("This scene no longer exists.")
+            raise Refusal(SCENE_GONE)
         return scene
 
     async def _story_of(self, actor: Actor, scene: Scene) -> Story:
         story = await self.storage.stories.get(scene.story_id)
         if story is None:
-            raise Refusal("This scene no longer exists.")
+            raise Refusal(SCENE_GONE)
         if story.guild_id != actor.guild_id:
-            raise Refusal("This scene belongs to another server.")
+            raise Refusal(OTHER_SERVERS_SCENE)
         return story
 
     @asynccontextmanager

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.story import model_autocomplete
-from bot.errors import Refusal
+from bot.errors import NEEDS_MANAGER, NEEDS_OPERATOR, Refusal, no_such_tier_text
 from bot.render import NO_PINGS, settings_embed
 from bot.respond import Interaction, refuse
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def _require_manager(interaction: Interaction) -> None:
     if not interaction.permissions.manage_guild:
-        raise Refusal("Only members with the Manage Server permission can change this.")
+        raise Refusal(NEEDS_MANAGER)
 
 
 async def _view(interaction: Interaction) -> None:
@@ -70,10 +70,10 @@ async def _tier(interaction: Interaction, tier: str) -> None:
     """Set this server's tier (operators only)."""
     policy = interaction.client.services.policy
     if not policy.is_operator(interaction.user.id):
-        await refuse(interaction, Refusal("Only the bot's operators can change a server's tier."))
+        await refuse(interaction, Refusal(NEEDS_OPERATOR))
         return
     if tier not in policy.tiers.tiers:
-        await refuse(interaction, Refusal(f"There is no tier called `{tier[:40]}`."))
+        await refuse(interaction, Refusal(no_such_tier_text(tier)))
         return
     await policy.set_tier(interaction.guild_id or 0, tier)
     await interaction.response.send_message(

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.book.problems import NoStoryHere, UnknownStory
-from bot.errors import Refusal, attachment_gone_text
+from bot.errors import EMPTY_PREMISE, Refusal, attachment_gone_text, too_long_text
 from bot.policy import UploadInfo
 from bot.render import book_message, choice_name, delete_prompt, delete_view, story_list_embed
 from bot.respond import Interaction, acknowledge, actor_of, post_answer, post_scene, refuse
@@ -67,13 +67,13 @@ def _premise(value: str) -> str:
     """Discord's client enforces the option's length, a forged payload need not: check again."""
     text = value.strip()
     if not text:
-        raise Refusal("The premise is empty: tell me what the story is about.")
+        raise Refusal(EMPTY_PREMISE)
     return _within(text, PREMISE_LIMIT, "premise")
 
 
 def _within(text: str, limit: int, what: str) -> str:
     if len(text) > limit:
-        raise Refusal(f"The {what} is {len(text):,} characters long; the limit is {limit:,}.")
+        raise Refusal(too_long_text(what, len(text), limit))
     return text
 
 
