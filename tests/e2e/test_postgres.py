@@ -8,6 +8,7 @@ from pathlib import Path
 from storage import JobState, Storage
 from tests.e2e.harness import Harness
 from tests.e2e.helpers import custom_id, start_story
+from tests.fakes.xai_api import POLL
 
 
 async def test_a_story_and_its_video_on_postgresql_keep_their_media_in_the_database(
@@ -20,7 +21,12 @@ async def test_a_story_and_its_video_on_postgresql_keep_their_media_in_the_datab
     scene = await start_story(harness)
     click = await harness.discord.click(scene, custom_id(scene, "animate"))
     assert await click.wait_for_final() is not None
-    await harness.discord.until(lambda: "scene.mp4" in scene.filenames, 30.0, "for the MP4")
+    try:
+        await harness.discord.until(lambda: "scene.mp4" in scene.filenames, 30.0, "for the MP4")
+    except AssertionError as exc:  # say where the job stopped, not only that the MP4 is late
+        job = await bot.services.storage.jobs.for_scene(1)
+        polls = len(harness.xai.requests_to(POLL))
+        raise AssertionError(f"{exc}; job {job}; {polls} polls; video field {scene!r}") from exc
     assert scene.filenames == ["scene.png", "scene.mp4"]
     assert not list((harness.data_dir / "images").iterdir()), "no picture on this disk"
     assert not list((harness.data_dir / "videos").iterdir()), "no MP4 nor temp file left"
