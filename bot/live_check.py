@@ -15,8 +15,8 @@ from bot.tiers import TierTable
 from bot.wiring import openai_client
 from providers.errors import ProviderError
 from providers.gemini import gemini_client
-from providers.model_lists import gemini_models, openai_models, xai_image_models
-from providers.registry import ModelSpec, Provider
+from providers.model_lists import gemini_models, openai_models, xai_models
+from providers.registry import ModelSpec, Provider, TextModel, text_model
 
 LIVE_BUDGET = 20.0  # seconds for the whole question round (SPEC §2)
 CALL_TIMEOUT = 15.0  # seconds per provider; they are asked at once, so the round fits the budget
@@ -64,7 +64,7 @@ def _asker(settings: Settings, provider: Provider) -> Callable[[], Awaitable[fro
 
     async def xai_list() -> frozenset[str]:
         async with openai_client(key, settings.xai_base_url, CALL_TIMEOUT, 0) as client:
-            return await xai_image_models(client)
+            return await xai_models(client)
 
     async def gemini_list() -> frozenset[str]:
         client = gemini_client(key, settings.gemini_base_url, CALL_TIMEOUT, attempts=1)
@@ -88,9 +88,13 @@ def _reach(spec: ModelSpec, answers: Mapping[Provider, Answer]) -> str:
 
 
 def live_report(
-    lineup: Lineup, tiers: TierTable, answers: Mapping[Provider, Answer]
+    lineup: Lineup,
+    tiers: TierTable,
+    answers: Mapping[Provider, Answer],
+    text: TextModel | None = None,
 ) -> tuple[list[str], bool]:
-    """The lines `check --live` adds, and whether every model a tier draws with is reachable."""
+    """The lines `check --live` adds, and whether every model a tier draws with, and the model
+    that writes scene text, are reachable."""
     lines = ["Live check (each provider's own model list):"]
     for provider, answer in answers.items():
         if answer.reached is None:
@@ -104,10 +108,26 @@ def live_report(
             healthy = False
             state += f'; a tier draws with it: fix [models."{spec.key}"] in MODELS_FILE'
         lines.append(f"  {spec.key:<{width}}  {spec.api_model} ({spec.provider.display}): {state}")
+    if text is not None:
+        line, reachable = _text_reach(text, answers)
+        lines.append(line)
+        healthy = healthy and reachable
     return lines, healthy
+
+
+def _text_reach(text: TextModel, answers: Mapping[Provider, Answer]) -> tuple[str, bool]:
+    """The scene text model's line; unreachable only when its provider says it does not serve it."""
+    reached = answers[text.provider].reached if text.provider in answers else None
+    where = f"  scene text  {text.api_model} ({text.provider.display}): "
+    if reached is None:
+        return where + f"not checked ({text.provider.display} could not be reached)", True
+    if text.api_model in reached:
+        return where + "reachable", True
+    return where + "not offered by the provider; set TEXT_MODEL to a model it serves", False
 
 
 async def check_live(
     settings: Settings, lineup: Lineup, tiers: TierTable
 ) -> tuple[list[str], bool]:
-    return live_report(lineup, tiers, await ask_providers(settings))
+    text = text_model(settings.keyed_providers(), settings.text_model)
+    return live_report(lineup, tiers, await ask_providers(settings), text)

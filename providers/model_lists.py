@@ -1,5 +1,6 @@
 """Which models a key reaches, as each provider lists them (for `check --live`, SPEC §2):
-OpenAI `GET /v1/models`, xAI `GET /v1/image-generation-models`, Gemini `models.list`."""
+OpenAI `GET /v1/models`, xAI `GET /v1/image-generation-models` and `GET /v1/language-models`,
+Gemini `models.list`."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ async def openai_models(client: openai.AsyncOpenAI) -> frozenset[str]:
     return await _listing("OpenAI", _openai(client))
 
 
-async def xai_image_models(client: openai.AsyncOpenAI) -> frozenset[str]:
-    """The ids and aliases of xAI's image models (a request may name either)."""
+async def xai_models(client: openai.AsyncOpenAI) -> frozenset[str]:
+    """The ids and aliases of xAI's image and language models (a request may name either)."""
     return await _listing("xAI", _xai(client))
 
 
@@ -55,7 +56,12 @@ async def _openai(client: openai.AsyncOpenAI) -> frozenset[str]:
 
 
 async def _xai(client: openai.AsyncOpenAI) -> frozenset[str]:
-    answer = await client.get("/image-generation-models", cast_to=object)
+    images = await _xai_list(client, "/image-generation-models")
+    return images | await _xai_list(client, "/language-models")
+
+
+async def _xai_list(client: openai.AsyncOpenAI, path: str) -> frozenset[str]:
+    answer = await client.get(path, cast_to=object)
     models = answer.get("models") if isinstance(answer, Mapping) else None
     if not isinstance(models, list):
         raise ValueError("no models list")

@@ -179,3 +179,51 @@ async def test_a_base_url_that_answers_something_else_is_reported_not_fatal(
     for provider in ("OpenAI", "xAI", "Google"):
         assert any(line.startswith(f"  {provider}: could not be reached") for line in lines)
     assert state(lines, "gpt-image-2") == "not checked (OpenAI could not be reached)"
+
+
+def text_state(lines: list[str]) -> str:
+    return next(line for line in lines if line.startswith("  scene text ")).split(": ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("dropped", "model"),
+    [
+        ((), "gpt-5.4-mini (OpenAI)"),
+        (("OPENAI_API_KEY",), "grok-4.20-non-reasoning (xAI)"),
+        (("OPENAI_API_KEY", "XAI_API_KEY"), "gemini-3.8-flash (Google)"),
+    ],
+)
+async def test_the_model_that_writes_scene_text_is_asked_about_on_its_provider(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, dropped: tuple[str, ...], model: str
+) -> None:
+    for name in dropped:
+        monkeypatch.delenv(name, raising=False)
+        env.pop(name)
+
+    lines, healthy = await live(env, monkeypatch)
+
+    assert healthy
+    assert f"  scene text  {model}: reachable" in lines
+
+
+async def test_a_text_model_the_provider_does_not_serve_fails_the_check(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch, xai_standin: XAIStandin
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    env.pop("OPENAI_API_KEY")
+    del xai_standin.text_models["grok-4.20-0309-non-reasoning"]  # and its alias with it
+
+    lines, healthy = await live(env, monkeypatch)
+
+    assert not healthy
+    assert text_state(lines) == "not offered by the provider; set TEXT_MODEL to a model it serves"
+    assert state(lines, "grok-imagine") == "reachable"
+
+
+async def test_text_model_is_the_model_asked_about(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lines, healthy = await live({**env, "TEXT_MODEL": "gpt-9-imaginary"}, monkeypatch)
+
+    assert not healthy
+    assert "  scene text  gpt-9-imaginary (OpenAI): not offered by the provider" in "\n".join(lines)

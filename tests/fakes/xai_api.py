@@ -53,6 +53,7 @@ from tests.fakes.xai_wire import (
     image_model,
     image_problem,
     inline_images,
+    language_model,
     pending_answer,
     video_problem,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "FILES",
     "GENERATIONS",
     "IMAGE_MODELS",
+    "LANGUAGE_MODELS",
     "PENDING_FORMS",
     "POLL",
     "REDIRECTS",
@@ -85,25 +87,22 @@ POLL = "/v1/videos/{request_id}"
 FILES = "/files/{name}"
 REDIRECTS = "/redirect/{name}"
 IMAGE_MODELS = "/v1/image-generation-models"
+LANGUAGE_MODELS = "/v1/language-models"
 CHAT = "/v1/chat/completions"
-ROUTES = (GENERATIONS, EDITS, VIDEOS, POLL, FILES, REDIRECTS, IMAGE_MODELS, CHAT)
+ROUTES = (GENERATIONS, EDITS, VIDEOS, POLL, FILES, REDIRECTS, IMAGE_MODELS, LANGUAGE_MODELS, CHAT)
 # xAI's image models (provider-apis.md §2.1) and their aliases; any other id answers 404.
 SERVED_IMAGE_MODELS: Mapping[str, tuple[str, ...]] = {
     "grok-imagine-image": (),
     "grok-imagine-image-2.0": (),
     "grok-imagine-image-quality": ("grok-imagine-image-pro",),
 }
-# xAI's text models (provider-apis.md §2.1), with the aliases chat completions accept.
-SERVED_TEXT_MODELS = frozenset(
-    {
-        "grok-4.20",
-        "grok-4.20-non-reasoning",
-        "grok-4.20-0309-non-reasoning",
-        "grok-4.20-0309-reasoning",
-        "grok-4.3",
-        "grok-4.5",
-    }
-)
+# xAI's text models (provider-apis.md §2.1) and their aliases; chat completions take either.
+SERVED_TEXT_MODELS: Mapping[str, tuple[str, ...]] = {
+    "grok-4.20-0309-non-reasoning": ("grok-4.20-non-reasoning",),
+    "grok-4.20-0309-reasoning": ("grok-4.20",),
+    "grok-4.3": (),
+    "grok-4.5": (),
+}
 IMAGE_TICKS = 200_000_000  # what an image costs, in the answer's usage: $0.02
 DEFAULT_SCENE = "Under a violet sky the fox turned the brass key, and the lighthouse door opened."
 CHUNK = 64 * 1024
@@ -165,7 +164,7 @@ class XAIStandin(LoopbackServer):
         self.pending_form: PendingForm = "202-json"  # how a job still rendering is answered
         self.image_models: dict[str, tuple[str, ...]] = dict(SERVED_IMAGE_MODELS)
         self.image_ticks: int | None = IMAGE_TICKS  # None: answers without `usage`
-        self.text_models: set[str] = set(SERVED_TEXT_MODELS)
+        self.text_models: dict[str, tuple[str, ...]] = dict(SERVED_TEXT_MODELS)
         self.scene_text = DEFAULT_SCENE  # what chat completions answer
         # True: pictures show the prompt's words, videos are real H.264 clips of the picture.
         self.draws_scenes = False
@@ -192,6 +191,7 @@ class XAIStandin(LoopbackServer):
         app.router.add_get(FILES, self._file)
         app.router.add_get(REDIRECTS, self._redirect)
         app.router.add_get(IMAGE_MODELS, self._image_models)
+        app.router.add_get(LANGUAGE_MODELS, self._language_models)
         app.router.add_post(CHAT, self._chat)
 
     # -- scripting --------------------------------------------------------------------------
@@ -317,7 +317,7 @@ class XAIStandin(LoopbackServer):
         if problem is not None:
             return _json(400, error_body(problem))
         model = recorded.fields.get("model")
-        if not any(model == key or model in aliases for key, aliases in self.image_models.items()):
+        if not _serves(self.image_models, model):
             return _unknown_model(model)
         scripted = request[SCRIPTED]
         picture = scripted.b64_json or base64.b64encode(self._picture(recorded)).decode()
@@ -334,6 +334,11 @@ class XAIStandin(LoopbackServer):
             {"models": [image_model(key, aliases) for key, aliases in self.image_models.items()]},
         )
 
+    async def _language_models(self, request: web.Request) -> web.StreamResponse:
+        """`GET /v1/language-models` (ListLanguageModelsResponse)."""
+        models = [language_model(key, aliases) for key, aliases in self.text_models.items()]
+        return _json(200, {"models": models})
+
     async def _chat(self, request: web.Request) -> web.StreamResponse:
         """`POST /v1/chat/completions`: a ChatRequest answered with a ChatResponse."""
         fields = request[RECORDED].fields
@@ -341,7 +346,7 @@ class XAIStandin(LoopbackServer):
         if problem is not None:
             return _json(422, error_body(problem))
         model = str(fields["model"])
-        if model not in self.text_models:
+        if not _serves(self.text_models, model):
             return _unknown_model(model)
         answer = chat_answer(self.scene_text, model=model, request_number=len(self.requests))
         return _json(200, answer)
@@ -398,6 +403,10 @@ def _known(route: str) -> str:
     if route not in ROUTES:
         raise ValueError(f"the stand-in does not serve {route!r}; it serves {ROUTES}")
     return route
+
+
+def _serves(models: Mapping[str, tuple[str, ...]], model: object) -> bool:
+    return any(model == key or model in aliases for key, aliases in models.items())
 
 
 def _unknown_model(model: object) -> web.Response:

@@ -90,6 +90,30 @@ def image_model(model_id: str, aliases: tuple[str, ...]) -> dict[str, object]:
     }
 
 
+def language_model(model_id: str, aliases: tuple[str, ...]) -> dict[str, object]:
+    """One LanguageModel of `GET /v1/language-models`; prices in USD cents per 100M tokens."""
+    return {
+        "id": model_id,
+        "fingerprint": "fp_standin",
+        "created": 1_773_014_400,
+        "object": "model",
+        "owned_by": "xai",
+        "version": "1.0",
+        "input_modalities": ["text", "image"],
+        "output_modalities": ["text"],
+        "prompt_text_token_price": 20_000,
+        "cached_prompt_text_token_price": 5_000,
+        "prompt_image_token_price": 20_000,
+        "completion_text_token_price": 60_000,
+        "search_price": 0,
+        "prompt_text_token_price_long_context": 0,
+        "cached_prompt_text_token_price_long_context": 0,
+        "completion_text_token_price_long_context": 0,
+        "long_context_threshold": 0,
+        "aliases": list(aliases),
+    }
+
+
 def fields_of(body: object) -> Mapping[str, object]:
     return body if isinstance(body, dict) else {}
 
