@@ -72,12 +72,18 @@ def _command_path(
     return error.command.qualified_name
 
 
-class StoryBot(commands.Bot):
-    """Holds `services`; everything else hangs off setup_hook."""
+class StoryBot(commands.AutoShardedBot):
+    """Holds `services`; everything else hangs off setup_hook. Runs the shards SHARD_IDS of
+    SHARD_COUNT, or every shard discord.py is told to run when they are unset."""
 
     def __init__(self, services: Services, **options: object) -> None:
         # StoryBot has no voice: discord.py's "voice will NOT be supported" warnings are noise.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        settings = services.settings
+        if settings.shard_count is not None:
+            options = {"shard_count": settings.shard_count, **options}
+        if settings.shard_ids is not None:
+            options = {"shard_ids": list(settings.shard_ids), **options}
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=discord.Intents(guilds=True),  # no privileged intents
@@ -116,6 +122,9 @@ class StoryBot(commands.Bot):
 
     async def sync_commands(self) -> None:
         """To DEV_GUILD_ID at every start; globally only when the command tree changed."""
+        if not self.services.settings.syncs_commands():
+            log.info("commands are synced by the process that runs shard 0")
+            return
         dev_guild = self.services.settings.dev_guild_id
         if dev_guild is not None:
             guild = discord.Object(id=dev_guild)

@@ -106,6 +106,14 @@ def _data_dir_state(path: Path) -> str:
     return "exists" if path.exists() else "will be created"
 
 
+def _shard_line(settings: Settings) -> str:
+    if settings.shard_count is None:
+        return "all in this process (Discord's recommended count)"
+    ids = settings.shard_ids if settings.shard_ids is not None else range(settings.shard_count)
+    syncs = "; syncs commands" if settings.syncs_commands() else ""
+    return f"{', '.join(map(str, ids))} of {settings.shard_count}{syncs}"
+
+
 def _storage_line(settings: Settings) -> str:
     url = settings.database()
     if url is None:
@@ -154,6 +162,7 @@ def report(settings: Settings, lineup: Lineup, tiers: TierTable) -> list[str]:
         f"DISCORD_TOKEN: {'set' if settings.discord_token else 'missing (required to run)'}",
         f"Data dir: {settings.data_dir.resolve()} ({_data_dir_state(settings.data_dir.resolve())})",
         f"Storage: {_storage_line(settings)}",
+        f"Shards: {_shard_line(settings)}",
         f"Image models (as of {catalog.today()} UTC):",
     ]
     for spec in catalog.all:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from providers.registry import Provider
@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # PostgreSQL instead of SQLite under DATA_DIR (SPEC §11); secret, as it may hold a password.
     database_url: SecretStr | None = None
+    # Discord shards (SPEC §11): how many in all, and which this process runs (None: all).
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
     web_port: int | None = Field(default=None, ge=0, le=65535)
     web_base_url: str | None = None
     web_secret: SecretStr | None = None
@@ -74,6 +77,28 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(sorted({int(part) for part in value.replace(" ", "").split(",") if part}))
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT")
+            if any(not 0 <= shard < self.shard_count for shard in self.shard_ids):
+                raise ValueError("SHARD_IDS must be between 0 and SHARD_COUNT - 1")
+        return self
+
+    def syncs_commands(self) -> bool:
+        """Only the process that runs shard 0 syncs the command tree (one sync, not N)."""
+        return self.shard_ids is None or 0 in self.shard_ids
 
     @field_validator("database_url")
     @classmethod

@@ -200,3 +200,17 @@ def test_a_database_url_that_is_not_postgresql_is_refused(tmp_path: Path) -> Non
     result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", DATABASE_URL="mysql://x@y/z")
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+def test_check_shows_the_shards_this_process_runs(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", SHARD_COUNT="4", SHARD_IDS="2,0")
+    assert result.returncode == 0, result.stderr
+    assert "Shards: 0, 2 of 4; syncs commands" in result.stdout
+    default = run_bot(tmp_path, "check", DISCORD_TOKEN="t")
+    assert "Shards: all in this process" in default.stdout
+
+
+def test_shard_ids_outside_the_shard_count_are_refused(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", SHARD_COUNT="2", SHARD_IDS="2")
+    assert result.returncode != 0
+    assert "SHARD_IDS" in result.stderr
