@@ -6,10 +6,9 @@ import logging
 
 import discord
 
-from bot.errors import Refusal
 from bot.library import Deleted
 from bot.render import NO_PINGS, deleted_scene_embed, deleted_text
-from bot.respond import Interaction, actor_of, refuse
+from bot.respond import Interaction, actor_of
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +16,7 @@ log = logging.getLogger(__name__)
 async def on_delete_confirmed(interaction: Interaction, story_id: int) -> None:
     library = interaction.client.services.library
     manager = interaction.permissions.manage_guild
-    try:
-        deleted = await library.delete(actor_of(interaction), str(story_id), manager)
-    except Refusal as exc:
-        await refuse(interaction, exc)
-        return
+    deleted = await library.delete(actor_of(interaction), str(story_id), manager)
     await interaction.response.edit_message(
         content=deleted_text(deleted), view=None, allowed_mentions=NO_PINGS
     )

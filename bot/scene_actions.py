@@ -9,30 +9,23 @@ import discord
 
 from bot.errors import BUTTONS_IN_SERVERS, Refusal
 from bot.render import NO_PINGS, as_sent, scene_embed
-from bot.respond import Interaction, Redraw, acknowledge, actor_of, post_scene, refuse
-from storage import QuotaExceeded
+from bot.respond import Interaction, Redraw, acknowledge, actor_of, post_scene
 
 if TYPE_CHECKING:
     from bot.services import StoryService
 
 log = logging.getLogger(__name__)
-REFUSALS = (Refusal, QuotaExceeded)
 
 
 async def on_scene_button(interaction: Interaction, action: str, scene_id: int) -> None:
     if interaction.guild_id is None:
-        await refuse(interaction, Refusal(BUTTONS_IN_SERVERS))
-        return
+        raise Refusal(BUTTONS_IN_SERVERS)
     handler = {"regen": _regenerate, "animate": _animate, "continue": _continue}[action]
     await handler(interaction, interaction.client.services.stories, scene_id)
 
 
 async def _regenerate(interaction: Interaction, stories: StoryService, scene_id: int) -> None:
-    try:
-        ticket = await stories.check_regenerate(actor_of(interaction), scene_id)
-    except REFUSALS as exc:
-        await refuse(interaction, exc)
-        return
+    ticket = await stories.check_regenerate(actor_of(interaction), scene_id)
     message = interaction.message
     shown = as_sent(message.embeds[0]) if message is not None and message.embeds else None
     redraw = Redraw(scene_id, shown, await stories.animates(ticket.actor.guild_id))
@@ -41,21 +34,13 @@ async def _regenerate(interaction: Interaction, stories: StoryService, scene_id:
 
 
 async def _continue(interaction: Interaction, stories: StoryService, scene_id: int) -> None:
-    try:
-        ticket = await stories.check_continue(actor_of(interaction), None, from_scene=scene_id)
-    except REFUSALS as exc:
-        await refuse(interaction, exc)
-        return
+    ticket = await stories.check_continue(actor_of(interaction), None, from_scene=scene_id)
     if await acknowledge(interaction, ticket):
         await post_scene(interaction, stories.continue_story(ticket, None))
 
 
 async def _animate(interaction: Interaction, stories: StoryService, scene_id: int) -> None:
-    try:
-        card = await stories.animate(actor_of(interaction), scene_id)
-    except REFUSALS as exc:
-        await refuse(interaction, exc)
-        return
+    card = await stories.animate(actor_of(interaction), scene_id)
     try:
         await interaction.response.edit_message(embed=scene_embed(card), allowed_mentions=NO_PINGS)
     except discord.HTTPException:  # the job is queued all the same; the loop edits later

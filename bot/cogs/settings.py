@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.cogs.story import model_autocomplete
 from bot.errors import NEEDS_MANAGER, NEEDS_OPERATOR, Refusal, no_such_tier_text
 from bot.render import NO_PINGS, settings_embed
-from bot.respond import Interaction, refuse
+from bot.respond import Interaction
 
 if TYPE_CHECKING:
     from bot.app import StoryBot
@@ -38,12 +38,8 @@ async def _view(interaction: Interaction) -> None:
 async def _model(interaction: Interaction, model: str) -> None:
     """Set the server's default image model."""
     policy = interaction.client.services.policy
-    try:
-        _require_manager(interaction)
-        resolved = await policy.choose(interaction.guild_id or 0, model, None)
-    except Refusal as exc:
-        await refuse(interaction, exc)
-        return
+    _require_manager(interaction)
+    resolved = await policy.choose(interaction.guild_id or 0, model, None)
     await policy.set_default_model(interaction.guild_id or 0, resolved.spec.key)
     text = f"New stories on this server are drawn with **{resolved.spec.display}**."
     await interaction.response.send_message(text, ephemeral=True)
@@ -53,11 +49,7 @@ async def _model(interaction: Interaction, model: str) -> None:
 async def _video(interaction: Interaction, enabled: bool) -> None:
     """Whether new stories animate every scene by default."""
     policy = interaction.client.services.policy
-    try:
-        _require_manager(interaction)
-    except Refusal as exc:
-        await refuse(interaction, exc)
-        return
+    _require_manager(interaction)
     await policy.set_video_default(interaction.guild_id or 0, enabled)
     tier = await policy.tier(interaction.guild_id or 0)
     text = f"New stories {'animate' if enabled else 'do not animate'} every scene by default."
@@ -70,11 +62,9 @@ async def _tier(interaction: Interaction, tier: str) -> None:
     """Set this server's tier (operators only)."""
     policy = interaction.client.services.policy
     if not policy.is_operator(interaction.user.id):
-        await refuse(interaction, Refusal(NEEDS_OPERATOR))
-        return
+        raise Refusal(NEEDS_OPERATOR)
     if tier not in policy.tiers.tiers:
-        await refuse(interaction, Refusal(no_such_tier_text(tier)))
-        return
+        raise Refusal(no_such_tier_text(tier))
     await policy.set_tier(interaction.guild_id or 0, tier)
     await interaction.response.send_message(
         f"This server is now on the **{tier}** tier.", ephemeral=True, allowed_mentions=NO_PINGS

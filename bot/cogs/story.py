@@ -8,12 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.book.problems import NoStoryHere, UnknownStory
 from bot.errors import EMPTY_PREMISE, Refusal, attachment_gone_text, too_long_text
 from bot.policy import UploadInfo
 from bot.render import book_message, choice_name, delete_prompt, delete_view, story_list_embed
-from bot.respond import Interaction, acknowledge, actor_of, post_answer, post_scene, refuse
-from bot.scene_actions import REFUSALS
+from bot.respond import Interaction, acknowledge, actor_of, post_answer, post_scene
 from bot.services import Upload
 from bot.video_delivery import upload_limit
 
@@ -116,12 +114,8 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
     ) -> None:
         stories = self.bot.services.stories
         uploads = [_upload(a) for a in (reference, reference2, reference3) if a is not None]
-        try:
-            premise = _premise(premise)
-            ticket = await stories.check_start(actor_of(interaction), model, uploads, video)
-        except REFUSALS as exc:
-            await refuse(interaction, exc)
-            return
+        premise = _premise(premise)
+        ticket = await stories.check_start(actor_of(interaction), model, uploads, video)
         if await acknowledge(interaction, ticket):
             await post_scene(interaction, stories.start(ticket, premise, video))
 
@@ -135,13 +129,9 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
         model: str | None = None,
     ) -> None:
         stories = self.bot.services.stories
-        try:
-            if direction is not None:
-                direction = _within(direction, DIRECTION_LIMIT, "direction")
-            ticket = await stories.check_continue(actor_of(interaction), model)
-        except REFUSALS as exc:
-            await refuse(interaction, exc)
-            return
+        if direction is not None:
+            direction = _within(direction, DIRECTION_LIMIT, "direction")
+        ticket = await stories.check_continue(actor_of(interaction), model)
         if await acknowledge(interaction, ticket):
             await post_scene(interaction, stories.continue_story(ticket, direction))
 
@@ -150,11 +140,7 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
     @app_commands.autocomplete(story=story_autocomplete)
     async def book(self, interaction: Interaction, story: str | None = None) -> None:
         books = self.bot.services.books
-        try:
-            chosen = await books.choose(actor_of(interaction), story)
-        except (NoStoryHere, UnknownStory) as exc:
-            await refuse(interaction, exc)
-            return
+        chosen = await books.choose(actor_of(interaction), story)
         await interaction.response.defer(thinking=True)
         limit = upload_limit(self.bot, chosen.guild_id)
         await post_answer(interaction, books.make(chosen, limit), lambda b: book_message(b, limit))
@@ -173,11 +159,7 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
     async def delete(self, interaction: Interaction, story: str) -> None:
         library = self.bot.services.library
         manager = interaction.permissions.manage_guild
-        try:
-            found, told = await library.deletable(actor_of(interaction), story, manager)
-        except Refusal as exc:
-            await refuse(interaction, exc)
-            return
+        found, told = await library.deletable(actor_of(interaction), story, manager)
         await interaction.response.send_message(
             delete_prompt(found, told), view=delete_view(found.id), ephemeral=True
         )
