@@ -12,7 +12,7 @@ from storage.errors import (
 )
 from storage.guilds import GuildSettings
 from storage.jobs import INTERRUPTED, SUPERSEDED, JobState, VideoJob
-from storage.media import MediaStore, MediaTooLarge
+from storage.media import MediaStore
 from storage.scenes import Scene, SceneStatus
 from storage.store import StartupRecovery, Storage
 from storage.stories import ReferencePhoto, Story, StoryDigest
@@ -29,7 +29,6 @@ __all__ = [
     "KindUsage",
     "LeaseLost",
     "MediaStore",
-    "MediaTooLarge",
     "NotFound",
     "QuotaExceeded",
     "ReferencePhoto",

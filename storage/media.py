@@ -14,11 +14,9 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import AsyncIterable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import BinaryIO, Final
-
-from storage.errors import StorageError
+from typing import Final
 
 REFERENCE_EXTENSIONS: Final[Mapping[str, str]] = {
     "image/png": "png",
@@ -27,14 +25,6 @@ REFERENCE_EXTENSIONS: Final[Mapping[str, str]] = {
 }
 TEMP_SUFFIX: Final = ".tmp"
 _REFERENCE_NAME: Final = re.compile(r"\A[0-9]+\.(png|jpg|webp)\Z")
-
-
-class MediaTooLarge(StorageError):
-    """A streamed file went over its size cap; nothing was kept."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"file larger than {limit} bytes")
-        self.limit = limit
 
 
 def _id(value: int) -> str:
@@ -164,21 +154,6 @@ class MediaStore:
         """The story's kept film, or None."""
         return await asyncio.to_thread(_read_if_exists, self.film_path(story_id))
 
-    async def save_video_stream(
-        self, scene_id: int, chunks: AsyncIterable[bytes], max_bytes: int
-    ) -> None:
-        """Stream a download into a temp file and commit it; MediaTooLarge past `max_bytes`."""
-        temp = self.video_temp_path(scene_id)
-        file = await asyncio.to_thread(temp.open, "xb")
-        try:
-            await _copy_capped(chunks, file, max_bytes)
-        except BaseException:
-            await asyncio.to_thread(file.close)
-            await self.discard(temp)
-            raise
-        await asyncio.to_thread(file.close)
-        await self.commit_video(scene_id, temp)
-
     def video_temp_path(self, scene_id: int) -> Path:
         """A temp path in this process's DATA_DIR/videos for a downloader that writes itself;
         `commit_video` it."""
@@ -231,15 +206,6 @@ def reference_name(position: int, mime_type: str) -> str:
     if extension is None:
         raise ValueError(f"unsupported reference photo type {mime_type!r}")
     return f"{_id(position)}.{extension}"
-
-
-async def _copy_capped(chunks: AsyncIterable[bytes], file: BinaryIO, max_bytes: int) -> None:
-    written = 0
-    async for chunk in chunks:
-        written += len(chunk)
-        if written > max_bytes:
-            raise MediaTooLarge(max_bytes)
-        await asyncio.to_thread(file.write, chunk)
 
 
 def _read_if_exists(path: Path) -> bytes | None:

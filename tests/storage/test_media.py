@@ -4,12 +4,11 @@ rows with PostgreSQL); SPEC §9 paths, names without user input and atomic write
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from storage import MediaStore, MediaTooLarge, Storage
+from storage import MediaStore, Storage
 from tests.storage.builders import new_story
 from tests.storage.spawn import run_until_ready_then_kill
 
@@ -30,11 +29,6 @@ async def disk(tmp_path: Path) -> MediaStore:
 
 def files_in(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir())
-
-
-async def chunks(*parts: bytes) -> AsyncIterator[bytes]:
-    for part in parts:
-        yield part
 
 
 def test_paths_are_the_ones_spec_names(tmp_path: Path) -> None:
@@ -135,21 +129,6 @@ async def test_a_process_killed_mid_write_leaves_the_old_image_whole(data_dir: P
     assert len(files_in(store.images_dir)) == 2, "the killed write left its temp file"
     assert await store.remove_temp_files() == 1
     assert files_in(store.images_dir) == ["7.png"]
-
-
-async def test_a_streamed_video_is_committed_whole(media: MediaStore) -> None:
-    await media.save_video_stream(7, chunks(b"ab", b"cd"), max_bytes=4)
-    assert await media.read_video(7) == b"abcd"
-    assert await media.video_size(7) == 4
-    assert files_in(media.videos_dir) == (["7.mp4"] if media.video_path(7).exists() else [])
-
-
-async def test_a_video_over_the_cap_is_dropped_and_the_old_one_kept(media: MediaStore) -> None:
-    await media.save_video(7, b"old")
-    with pytest.raises(MediaTooLarge):
-        await media.save_video_stream(7, chunks(b"abc", b"de"), max_bytes=4)
-    assert await media.read_video(7) == b"old"
-    assert not any(name.endswith(".tmp") for name in files_in(media.videos_dir))
 
 
 async def test_a_downloader_writes_a_temp_path_then_commits_it(media: MediaStore) -> None:
