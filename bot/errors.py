@@ -69,6 +69,7 @@ EMPTY_PREMISE = "The premise is empty: tell me what the story is about."
 NOT_YOURS_TO_DELETE = "Only the story's author or a member with Manage Server can delete it."
 NOT_A_PICTURE = "it is not a PNG, JPEG or WebP image"
 NO_SUCH_STORY = "There is no such story on this server."
+MODEL_NOT_ALLOWED = "The model of this scene is no longer allowed on this server."
 BUTTONS_IN_SERVERS = "StoryBot's buttons work in servers only."
 
 

@@ -17,6 +17,7 @@ from bot.errors import (
     ALREADY_ANIMATED,
     ALREADY_ANIMATING,
     ALREADY_REDRAWING,
+    MODEL_NOT_ALLOWED,
     NO_STORY_HERE,
     NO_VIDEO_ON_TIER,
     OTHER_SERVERS_SCENE,
@@ -177,7 +178,7 @@ class StoryService:
         spec = catalog.get(model_key) if model_key in catalog else None
         if spec is not None and self.policy.withdrawn(spec):
             return unavailable_text(spec.display, spec.provider.display)
-        return "The model of this scene is no longer allowed on this server."
+        return MODEL_NOT_ALLOWED
 
     async def _reserve(self, actor: Actor, resolved: Resolved) -> int:
         tier = await self.policy.tier(actor.guild_id)
@@ -438,9 +439,7 @@ class StoryService:
         return self.video_available and (await self.policy.tier(guild_id)).video
 
     async def _told(self, story_id: int) -> list[Scene]:
-        """The scenes members have seen, in order. A new scene whose drawing failed was never
-        shown: it keeps its row (and failure reason) but neither a told number nor a place in
-        the writer's context."""
+        """The story's scenes members have seen (see `told`), for numbers and the writer."""
         return told(await self.storage.scenes.list_for_story(story_id))
 
     async def _scene(self, scene_id: int) -> Scene:
