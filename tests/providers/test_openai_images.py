@@ -297,7 +297,7 @@ async def test_no_answer_within_the_timeout_is_provider_timeout(
     client: openai.AsyncOpenAI, openai_standin: OpenAIStandin
 ) -> None:
     openai_standin.always(GENERATIONS, delay=30)
-    images = OpenAIImages(client.with_options(timeout=0.2, max_retries=1))
+    images = OpenAIImages(client.with_options(timeout=1.0, max_retries=1))
 
     with pytest.raises(ProviderTimeout):
         await images.generate(by_key("gpt-image-1.5"), ImageRequest("fox"))
