@@ -1,6 +1,7 @@
-"""Where a member stands on this server: the tier, the default model and what is left today.
+"""Where a member stands on this server: the tier, the default model, what was used and what
+is left today.
 
-Discord-free; /help shows it.
+Discord-free; /help and /usage show it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from bot.errors import Refusal
 from bot.policy import Policy
 from bot.tiers import Tier
-from storage import Storage, UsageKind
+from storage import Storage, UsageKind, UsageSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,20 +25,40 @@ class Standing:
     resets_at: datetime
 
 
-async def standing(policy: Policy, storage: Storage, guild_id: int, member_id: int) -> Standing:
-    tier = await policy.tier(guild_id)
-    try:
-        default: str | None = (await policy.choose(guild_id, None, None)).spec.display
-    except Refusal:
-        default = None
-    summary = await storage.usage.summary_today(guild_id)
-    mine = await storage.usage.count_today(guild_id, UsageKind.SCENE, member_id=member_id)
-    videos = summary.by_kind[UsageKind.VIDEO].count
-    return Standing(
-        tier=tier,
-        default_model=default,
-        server_scenes_left=max(0, tier.scenes_per_day - summary.by_kind[UsageKind.SCENE].count),
-        member_scenes_left=max(0, tier.member_scenes_per_day - mine),
-        videos_left=max(0, tier.videos_per_day - videos) if tier.video else 0,
-        resets_at=summary.resets_at,
-    )
+@dataclass(frozen=True, slots=True)
+class UsageToday:
+    """A server's use today (/usage), and the asking member's own scenes."""
+
+    tier: Tier
+    summary: UsageSummary
+    member_scenes: int
+
+
+class Standings:
+    def __init__(self, policy: Policy, storage: Storage) -> None:
+        self._policy = policy
+        self._storage = storage
+
+    async def usage(self, guild_id: int, member_id: int) -> UsageToday:
+        usage = self._storage.usage
+        summary = await usage.summary_today(guild_id)
+        mine = await usage.count_today(guild_id, UsageKind.SCENE, member_id=member_id)
+        return UsageToday(await self._policy.tier(guild_id), summary, mine)
+
+    async def standing(self, guild_id: int, member_id: int) -> Standing:
+        try:
+            chosen = await self._policy.choose(guild_id, None, None)
+            default: str | None = chosen.spec.display
+        except Refusal:
+            default = None
+        today = await self.usage(guild_id, member_id)
+        tier, by_kind = today.tier, today.summary.by_kind
+        videos = by_kind[UsageKind.VIDEO].count
+        return Standing(
+            tier=tier,
+            default_model=default,
+            server_scenes_left=max(0, tier.scenes_per_day - by_kind[UsageKind.SCENE].count),
+            member_scenes_left=max(0, tier.member_scenes_per_day - today.member_scenes),
+            videos_left=max(0, tier.videos_per_day - videos) if tier.video else 0,
+            resets_at=today.summary.resets_at,
+        )

@@ -18,6 +18,7 @@ from bot.library import Library
 from bot.policy import Policy
 from bot.services import StoryService
 from bot.settings import Settings
+from bot.standing import Standings
 from bot.tiers import TierTable
 from providers.base import ImageProvider, SceneWriter, VideoProvider
 from providers.gemini import GeminiImages, gemini_client
@@ -46,6 +47,7 @@ class Services:
     books: StorybookService
     web: BookServer | None  # started and stopped with the bot
     library: Library
+    standings: Standings
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -122,5 +124,14 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
     books = StorybookService(storage, catalog, config.links if config else None)
     web = BookServer(books, config) if config else None
     return Services(
-        settings, policy, stories, storage, video, books, web, Library(storage), closers
+        settings=settings,
+        policy=policy,
+        stories=stories,
+        storage=storage,
+        video=video,
+        books=books,
+        web=web,
+        library=Library(storage),
+        standings=Standings(policy, storage),
+        closers=closers,
     )

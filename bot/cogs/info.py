@@ -10,8 +10,6 @@ from discord.ext import commands
 
 from bot.render import EMBED_COLOUR, help_embed, model_line, usage_embed
 from bot.respond import Interaction
-from bot.standing import standing
-from storage import UsageKind
 
 if TYPE_CHECKING:
     from bot.app import StoryBot
@@ -63,17 +61,12 @@ class InfoCog(commands.Cog):
             manager=interaction.permissions.manage_guild,
             operator=services.policy.is_operator(interaction.user.id),
         )
-        now = await standing(services.policy, services.storage, guild_id, interaction.user.id)
+        now = await services.standings.standing(guild_id, interaction.user.id)
         await interaction.response.send_message(embed=help_embed(usable, now), ephemeral=True)
 
     @app_commands.command(name="usage", description="This server's use today and its quotas")
     async def usage(self, interaction: Interaction) -> None:
-        services = self.bot.services
-        guild_id = interaction.guild_id or 0
-        tier = await services.policy.tier(guild_id)
-        summary = await services.storage.usage.summary_today(guild_id)
-        mine = await services.storage.usage.count_today(
-            guild_id, UsageKind.SCENE, member_id=interaction.user.id
-        )
-        embed = usage_embed(summary, tier, mine)
+        standings = self.bot.services.standings
+        today = await standings.usage(interaction.guild_id or 0, interaction.user.id)
+        embed = usage_embed(today.summary, today.tier, today.member_scenes)
         await interaction.response.send_message(embed=embed, ephemeral=True)
