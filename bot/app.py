@@ -25,6 +25,7 @@ from bot.cogs.story import StoryCog
 from bot.discord_endpoints import point_discord_at
 from bot.errors import IN_SERVERS, NOT_OUR_BUTTON, RESTARTING, unknown_command_text
 from bot.instance_lock import DataDirInUse, hold_data_dir
+from bot.presses import Presses
 from bot.render import NO_PINGS
 from bot.respond import answer_unsupported, report_unexpected
 from bot.settings import Settings
@@ -93,6 +94,7 @@ class StoryBot(commands.AutoShardedBot):
             **options,  # type: ignore[arg-type]  # discord.Client's keyword options
         )
         self.services = services
+        self.presses = Presses()  # what the persistent buttons do when pressed
         self.video_loop: VideoLoop | None = None
         self.draining = False  # SIGTERM came: new interactions are told to come back
         self._scenes: set[asyncio.Task[Any]] = set()
