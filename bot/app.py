@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import hashlib
 import json
@@ -30,6 +31,7 @@ from bot.render import NO_PINGS
 from bot.respond import answer_unsupported, report_unexpected
 from bot.settings import Settings
 from bot.tiers import TierTable
+from bot.video_delivery import deliver
 from bot.video_loop import VideoLoop
 from bot.wiring import Services, build_services
 from providers.registry import Catalog
@@ -109,14 +111,9 @@ class StoryBot(commands.AutoShardedBot):
         await self.add_cog(SettingsCog(self))
         await self.add_cog(InfoCog(self))
         self.add_dynamic_items(SceneButton, DeleteButton)
-        if self.services.video is not None:
-            settings = self.services.settings
-            self.video_loop = VideoLoop(
-                self,
-                self.services.video,
-                settings.video_poll_seconds,
-                settings.video_timeout_seconds,
-            )
+        if self.services.videos.available:
+            report = functools.partial(deliver, self)
+            self.video_loop = VideoLoop(self.services.videos, report, ready=self.wait_until_ready)
             self.video_loop.start()
         if self.services.web is not None:
             await self.services.web.start()

@@ -9,20 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.errors import (
-    ALREADY_ANIMATED,
-    ALREADY_ANIMATING,
     ALREADY_REDRAWING,
     MODEL_NOT_ALLOWED,
     NO_STORY_HERE,
     NO_VIDEO_ON_TIER,
     OTHER_SERVERS_SCENE,
     PICTURE_GONE,
-    PICTURE_NOT_READY,
     SCENE_GONE,
     Refusal,
     photo_unusable_text,
@@ -30,8 +27,8 @@ from bot.errors import (
     unavailable_text,
 )
 from bot.policy import Policy, UploadInfo
+from bot.videos import VideoService
 from providers.base import (
-    DEFAULT_VIDEO_SECONDS,
     ImageProvider,
     ImageRequest,
     ReferenceImage,
@@ -40,11 +37,9 @@ from providers.base import (
 )
 from providers.errors import ModelGone, ProviderError
 from providers.images import BadImage, prepare_reference
-from providers.registry import VIDEO_MODEL, Catalog, ModelSpec, Provider, Resolved
+from providers.registry import Catalog, ModelSpec, Provider, Resolved
 from storage import (
-    JobAlreadyActive,
     JobState,
-    NotFound,
     QuotaExceeded,
     Scene,
     Storage,
@@ -125,7 +120,7 @@ class StoryService:
     storage: Storage
     images: Mapping[Provider, ImageProvider]
     writer: SceneWriter
-    video_available: bool
+    videos: VideoService
     # Scenes whose picture is being redrawn in this process: a second Regenerate meanwhile is
     # refused before it costs anything (a guild's buttons all reach the process of its shard).
     _redrawing: set[int] = field(default_factory=set, init=False)
@@ -140,7 +135,7 @@ class StoryService:
         resolved = await self.policy.choose(actor.guild_id, model, None)
         tier = await self.policy.tier(actor.guild_id)
         self.policy.check_uploads([u.info for u in uploads], tier, resolved.spec)
-        if video and not (tier.video and self.video_available):
+        if video and not (tier.video and self.videos.available):
             raise Refusal(NO_VIDEO_ON_TIER)
         return StartTicket(actor, resolved, await self._reserve(actor, resolved), tuple(uploads))
 
@@ -230,7 +225,7 @@ class StoryService:
                     (s for s in reversed(earlier) if _told_order(s) < _told_order(scene)), None
                 )
                 drawn, png, notice = await self._draw(ticket, story, scene, previous)
-                await self._drop_video(scene.id)  # the old picture's video, if any, is gone
+                await self.videos.drop(scene.id)  # the old picture's video, if any, is gone
                 return await self._card(story, drawn, notice, png=png)
         finally:
             self._redrawing.discard(scene.id)
@@ -331,17 +326,11 @@ class StoryService:
         scene = await self._scene(scene_id)
         story = await self._story_of(actor, scene)
         tier = await self.policy.tier(actor.guild_id)
-        if not (tier.video and self.video_available):
+        if not (tier.video and self.videos.available):
             raise Refusal(NO_VIDEO_ON_TIER)
-        if scene.message_id is None:
-            raise Refusal(PICTURE_NOT_READY)
-        job = await self.storage.jobs.for_scene(scene.id)
-        if job is not None and job.image_version == scene.image_version:
-            if not job.finished:
-                raise Refusal(ALREADY_ANIMATING)
-            if job.state is JobState.DONE:
-                raise Refusal(ALREADY_ANIMATED)
-        await self._queue_video(actor, story, scene)
+        await self.videos.animate(
+            scene, guild_id=actor.guild_id, member_id=actor.member_id, limit=tier.videos_per_day
+        )
         png = await self._picture(scene.id)
         return await self._card(story, scene, None, VideoBadge.PENDING, png=png)
 
@@ -349,45 +338,15 @@ class StoryService:
         self, actor: Actor, story: Story, scene: Scene
     ) -> tuple[VideoBadge | None, str | None]:
         tier = await self.policy.tier(actor.guild_id)
-        if not (story.video_mode and tier.video and self.video_available):
+        if not (story.video_mode and tier.video and self.videos.available):
             return None, None
         try:
-            await self._queue_video(actor, story, scene)
+            await self.videos.queue(
+                scene, guild_id=actor.guild_id, member_id=actor.member_id, limit=tier.videos_per_day
+            )
         except QuotaExceeded as exc:  # the scene still stands, without its video
             return VideoBadge.FAILED, quota_text(exc)
         return VideoBadge.PENDING, None
-
-    async def _queue_video(self, actor: Actor, story: Story, scene: Scene) -> VideoJob:
-        tier = await self.policy.tier(actor.guild_id)
-        entry = await self.storage.usage.reserve(
-            guild_id=actor.guild_id,
-            member_id=actor.member_id,
-            kind=UsageKind.VIDEO,
-            model_key=VIDEO_MODEL.key,
-            cost_usd=VIDEO_MODEL.cost_usd_per_second * DEFAULT_VIDEO_SECONDS,
-            guild_limit=tier.videos_per_day,
-            member_limit=None,
-        )
-        try:
-            return await self.storage.jobs.create(
-                scene_id=scene.id,
-                guild_id=actor.guild_id,
-                channel_id=scene.channel_id,
-                message_id=scene.message_id,
-                image_version=scene.image_version,
-                usage_id=entry.id,
-            )
-        except JobAlreadyActive as exc:
-            await self.storage.usage.settle(entry.id, succeeded=False)
-            raise Refusal(ALREADY_ANIMATING) from exc
-
-    async def _drop_video(self, scene_id: int) -> None:
-        """Regenerate: the old picture's video is superseded, its quota slot given back."""
-        dropped = await self.storage.jobs.cancel_active(scene_id)
-        if dropped is not None and dropped.usage_id is not None:
-            with suppress(NotFound):  # a restart already released it
-                await self.storage.usage.settle(dropped.usage_id, succeeded=False)
-        await self.storage.media.delete_video(scene_id)
 
     # -- shared -------------------------------------------------------------------------
 
@@ -436,7 +395,7 @@ class StoryService:
 
     async def animates(self, guild_id: int) -> bool:
         """Whether this server's scenes may be animated: without, no Animate button is shown."""
-        return self.video_available and (await self.policy.tier(guild_id)).video
+        return self.videos.available and (await self.policy.tier(guild_id)).video
 
     async def _told(self, story_id: int) -> list[Scene]:
         """The story's scenes members have seen (see `told`), for numbers and the writer."""

@@ -7,6 +7,7 @@ import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,6 +21,7 @@ from bot.services import StoryService
 from bot.settings import Settings
 from bot.standing import Standings
 from bot.tiers import TierTable
+from bot.videos import VideoService
 from providers.base import ImageProvider, SceneWriter, VideoProvider
 from providers.gemini import GeminiImages, gemini_client
 from providers.openai_images import OpenAIImages
@@ -43,7 +45,7 @@ class Services:
     policy: Policy
     stories: StoryService
     storage: Storage
-    video: VideoProvider | None
+    videos: VideoService
     books: StorybookService
     web: BookServer | None  # started and stopped with the bot
     library: Library
@@ -117,7 +119,13 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
             writer = GeminiSceneWriter(gemini, text.api_model, TEXT_TIMEOUT)
         closers.append(gemini.aio.aclose)
     policy = Policy(catalog, tiers, frozenset(images), storage, settings.owner_ids)
-    stories = StoryService(policy, storage, images, writer, video_available=video is not None)
+    videos = VideoService(
+        storage,
+        video,
+        poll=timedelta(seconds=settings.video_poll_seconds),
+        timeout=timedelta(seconds=settings.video_timeout_seconds),
+    )
+    stories = StoryService(policy, storage, images, writer, videos)
     config, why = web_config(settings)
     if config is None and settings.web_base_url:
         log.warning("storybook web server %s", why)
@@ -128,7 +136,7 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         policy=policy,
         stories=stories,
         storage=storage,
-        video=video,
+        videos=videos,
         books=books,
         web=web,
         library=Library(storage),

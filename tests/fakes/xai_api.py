@@ -169,6 +169,8 @@ class XAIStandin(LoopbackServer):
         # True: pictures show the prompt's words, videos are real H.264 clips of the picture.
         self.draws_scenes = False
         self.requests: list[Recorded] = []
+        self.in_flight = 0  # requests being answered now
+        self.peak_in_flight = 0  # the most requests answered at once
         self.jobs: dict[str, VideoJob] = {}
         self._outcomes: deque[VideoOutcome] = deque()
         self._queues: dict[str, deque[Scripted]] = {route: deque() for route in ROUTES}
@@ -283,6 +285,14 @@ class XAIStandin(LoopbackServer):
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            return await self._answer(request, handler)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         resource = request.match_info.route.resource
         route = resource.canonical if resource is not None else request.path
         recorded = await _record(request, route)

@@ -1,0 +1,125 @@
+"""VideoLoop (SPEC §8): every tick advances the due jobs with bounded concurrency and reports the
+finished ones; a report Discord did not take, or one that raised, is tried again next tick.
+
+The loop runs the real VideoService against the xAI stand-in; `report` (on Discord, the
+delivery to the scene message) is a recorder here."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bot.video_loop import CONCURRENCY, VideoLoop
+from bot.videos import VideoService
+from storage import JobState, Storage, VideoJob
+from tests.bot.videos.conftest import POLL, Clock, queue_job, state_of, videos_counted
+from tests.fakes.xai_api import VIDEOS, XAIStandin
+
+
+@dataclass
+class Reports:
+    """The `report` coroutine function: records jobs, answers `shown` (or raises `errors`)."""
+
+    jobs: list[VideoJob] = field(default_factory=list)
+    shown: bool = True
+    errors: list[Exception] = field(default_factory=list)
+
+    async def __call__(self, job: VideoJob) -> bool:
+        self.jobs.append(job)
+        if self.errors:
+            raise self.errors.pop(0)
+        return self.shown
+
+
+async def run_until_settled(
+    loop: VideoLoop, clock: Clock, storage: Storage, *jobs: VideoJob
+) -> None:
+    for _ in range(100):
+        await loop.tick()
+        current = [await state_of(storage, job) for job in jobs]
+        if all(job.finished and job.reported for job in current):
+            return
+        clock.advance(POLL)
+    raise AssertionError(f"jobs never settled: {current}")
+
+
+async def test_a_queued_job_is_made_reported_once_and_counted(
+    videos: VideoService, clock: Clock, storage: Storage
+) -> None:
+    reports = Reports()
+    job = await queue_job(videos)
+    await run_until_settled(VideoLoop(videos, reports), clock, storage, job)
+    assert (await state_of(storage, job)).state is JobState.DONE
+    assert [r.id for r in reports.jobs] == [job.id]
+    assert await videos_counted(storage) == 1
+
+
+async def test_two_hundred_due_jobs_all_advance_in_one_tick_with_bounded_concurrency(
+    videos: VideoService, xai: XAIStandin, clock: Clock, storage: Storage
+) -> None:
+    xai.latency = 0.005  # requests overlap, so concurrency shows
+    reports = Reports()
+    jobs = [await queue_job(videos, n) for n in range(200)]
+    loop = VideoLoop(videos, reports)
+    await loop.tick()
+    assert {(await state_of(storage, job)).state for job in jobs} == {JobState.SUBMITTED}
+    assert len(xai.requests_to(VIDEOS)) == 200
+    assert 1 < xai.peak_in_flight <= CONCURRENCY
+    xai.peak_in_flight = 0
+    clock.advance(POLL)
+    await loop.tick()  # every job polled, found done, downloaded and reported
+    assert {(await state_of(storage, job)).state for job in jobs} == {JobState.DONE}
+    assert 1 < xai.peak_in_flight <= CONCURRENCY
+    assert len(reports.jobs) == 200
+    assert await videos_counted(storage) == 200
+
+
+async def test_a_job_deleted_under_the_loop_does_not_cost_the_others_their_report(
+    videos: VideoService, xai: XAIStandin, storage: Storage
+) -> None:
+    reports = Reports()
+    finished = await queue_job(videos, 1)
+    await storage.jobs.claim(finished.id)
+    await storage.jobs.fail(finished.id, "the job failed")
+    doomed = await queue_job(videos, 2)
+    xai.route_latency[VIDEOS] = 0.5  # the submit is in flight while the story is deleted
+    tick = asyncio.create_task(VideoLoop(videos, reports).tick())
+    for _ in range(500):  # until the submit has reached the stand-in
+        if xai.requests_to(VIDEOS):
+            break
+        await asyncio.sleep(0.01)
+    scene = await storage.scenes.get(doomed.scene_id)
+    assert scene is not None
+    await storage.delete_story(scene.story_id)  # the job row goes with it
+    await tick
+    assert await storage.jobs.get(doomed.id) is None
+    assert [r.id for r in reports.jobs] == [finished.id], "the same tick still reported"
+    assert (await state_of(storage, finished)).reported
+
+
+async def test_a_report_discord_did_not_take_is_retried_next_tick(
+    videos: VideoService, clock: Clock, storage: Storage
+) -> None:
+    reports = Reports(shown=False)
+    job = await queue_job(videos)
+    loop = VideoLoop(videos, reports)
+    for _ in range(5):
+        await loop.tick()
+        clock.advance(POLL)
+    current = await state_of(storage, job)
+    assert (current.state, current.reported) == (JobState.DONE, False)
+    assert len(reports.jobs) >= 2, "tried on every tick"
+    reports.shown = True
+    await loop.tick()
+    assert (await state_of(storage, job)).reported
+
+
+async def test_a_report_that_raises_is_retried_and_never_fails_a_done_job(
+    videos: VideoService, clock: Clock, storage: Storage
+) -> None:
+    reports = Reports(errors=[RuntimeError("discord went away")])
+    job = await queue_job(videos)
+    await run_until_settled(VideoLoop(videos, reports), clock, storage, job)
+    assert (await state_of(storage, job)).state is JobState.DONE
+    assert len(reports.jobs) == 2
+    assert await videos_counted(storage) == 1
