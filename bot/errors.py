@@ -169,7 +169,7 @@ def member_text(exc: BaseException) -> str:
 
 def quota_text(exc: QuotaExceeded) -> str:
     """One sentence: what was used up, and when it comes back."""
-    noun = {"scene": "scene", "image": "picture", "video": "video"}.get(exc.kind, exc.kind)
+    noun = exc.kind  # "scene" or "video"
     resets = int(exc.resets_at.timestamp())
     if exc.limit == 0:
         return f"This server's tier allows no {noun}s."

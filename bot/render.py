@@ -112,7 +112,6 @@ def choice_name(spec: ModelSpec, tier: Tier, shutdown: str | None) -> str:
 def usage_embed(summary: UsageSummary, tier: Tier, member_scenes: int) -> discord.Embed:
     scenes = summary.by_kind[UsageKind.SCENE].count
     videos = summary.by_kind[UsageKind.VIDEO].count
-    cost = sum(kind.cost_usd for kind in summary.by_kind.values())
     embed = discord.Embed(title=f"Usage today ({tier.name} tier)", colour=EMBED_COLOUR)
     embed.add_field(name="Scenes (server)", value=f"{scenes} of {tier.scenes_per_day}")
     embed.add_field(name="Your scenes", value=f"{member_scenes} of {tier.member_scenes_per_day}")
@@ -120,7 +119,7 @@ def usage_embed(summary: UsageSummary, tier: Tier, member_scenes: int) -> discor
         name="Videos (server)",
         value=f"{videos} of {tier.videos_per_day}" if tier.video else "not on this tier",
     )
-    embed.add_field(name="Estimated cost", value=f"${cost:.2f}")
+    embed.add_field(name="Estimated cost", value=f"${summary.total_cost_usd:.2f}")
     resets = int(summary.resets_at.timestamp())
     embed.add_field(name="Resets", value=f"<t:{resets}:R> (midnight UTC)")
     return embed

@@ -1,11 +1,9 @@
 """The usage ledger: one row per generation, counted per UTC day for quotas and /usage.
 
-A generation that fails is not counted. Two ways to write:
-- `record` after a success (simple; a check-then-record race can overshoot a quota by the
-  number of generations running at once);
-- `reserve` before the provider call, then `settle` — the check and the insert are one
-  statement, so concurrent requests cannot overshoot; a failed one is settled as failed
-  and stops counting. Reservations left pending by a crash are released at start.
+A generation that fails is not counted. A slot is held with `reserve` before the provider call,
+then closed with `settle`: the check and the insert are one statement, so concurrent requests
+cannot overshoot; a failed one is settled as failed and stops counting. Reservations left
+pending by a crash are released at start.
 """
 
 from __future__ import annotations
@@ -21,10 +19,9 @@ from storage.sql import Backend, Row
 
 
 class UsageKind(StrEnum):
-    """What was generated: a new scene, a redrawn image (Regenerate), a video."""
+    """What was generated: a scene's picture (new or redrawn), or a video."""
 
     SCENE = "scene"
-    IMAGE = "image"
     VIDEO = "video"
 
 
@@ -83,7 +80,6 @@ def _entry(row: Row) -> UsageEntry:
 _ENTRY = """INSERT INTO usage (guild_id, member_id, kind, model_key, cost_usd, day,
         created_at, outcome)
     SELECT :guild_id, :member_id, :kind, :model_key, :cost_usd, :day, :created_at, :outcome"""
-_INSERT = _ENTRY + " RETURNING *"
 _COUNTED = """SELECT COUNT(*) AS n FROM usage
     WHERE guild_id = :guild_id AND day = :day AND kind = :kind AND outcome <> 'failed'"""
 # Optional member filter without building SQL: a NULL :member_id matches every member.
@@ -108,20 +104,6 @@ class UsageLedger:
         self._db = db
         self._clock = clock
 
-    async def record(
-        self,
-        *,
-        guild_id: int,
-        member_id: int,
-        kind: UsageKind,
-        model_key: str,
-        cost_usd: float,
-        at: datetime | None = None,
-    ) -> UsageEntry:
-        """Record a successful generation (call only after it succeeded)."""
-        params = self._params(guild_id, member_id, kind, model_key, cost_usd, at, "ok")
-        return _entry(await self._db.fetch_returning(_INSERT, params))
-
     async def reserve(
         self,
         *,
@@ -135,7 +117,7 @@ class UsageLedger:
     ) -> UsageEntry:
         """Check the daily limits and hold a slot in one statement; QuotaExceeded if full."""
         moment = self._clock()
-        params = self._params(guild_id, member_id, kind, model_key, cost_usd, moment, "pending")
+        params = _params(guild_id, member_id, kind, model_key, cost_usd, moment)
         rows = await self._db.fetch_serializable(
             _RESERVE, params | {"guild_limit": guild_limit, "member_limit": member_limit}
         )
@@ -213,27 +195,21 @@ class UsageLedger:
             resets_at=next_utc_midnight(moment),
         )
 
-    def _params(
-        self,
-        guild_id: int,
-        member_id: int,
-        kind: UsageKind,
-        model_key: str,
-        cost_usd: float,
-        at: datetime | None,
-        outcome: str,
-    ) -> dict[str, object]:
-        moment = at if at is not None else self._clock()
-        return {
-            "guild_id": guild_id,
-            "member_id": member_id,
-            "kind": kind.value,
-            "model_key": model_key,
-            "cost_usd": cost_usd,
-            "day": utc_day(moment),
-            "created_at": to_db_time(moment),
-            "outcome": outcome,
-        }
+
+def _params(
+    guild_id: int, member_id: int, kind: UsageKind, model_key: str, cost_usd: float, at: datetime
+) -> dict[str, object]:
+    """A reservation's row, held ('pending') until it is settled."""
+    return {
+        "guild_id": guild_id,
+        "member_id": member_id,
+        "kind": kind.value,
+        "model_key": model_key,
+        "cost_usd": cost_usd,
+        "day": utc_day(at),
+        "created_at": to_db_time(at),
+        "outcome": "pending",
+    }
 
 
 async def _count(db: Backend, params: Mapping[str, object], member_id: int | None) -> int:

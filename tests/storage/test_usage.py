@@ -14,16 +14,19 @@ GUILD, ALICE, BOB = 1, 10, 20
 
 
 async def record(
-    storage: Storage,
-    member: int = ALICE,
-    kind: UsageKind = UsageKind.SCENE,
-    *,
-    guild: int = GUILD,
-    at: datetime | None = None,
+    storage: Storage, member: int = ALICE, kind: UsageKind = UsageKind.SCENE, *, guild: int = GUILD
 ) -> None:
-    await storage.usage.record(
-        guild_id=guild, member_id=member, kind=kind, model_key="gemini", cost_usd=0.04, at=at
+    """A generation that succeeded: its slot reserved without limits, then counted."""
+    entry = await storage.usage.reserve(
+        guild_id=guild,
+        member_id=member,
+        kind=kind,
+        model_key="gemini",
+        cost_usd=0.04,
+        guild_limit=None,
+        member_limit=None,
     )
+    await storage.usage.settle(entry.id, succeeded=True)
 
 
 async def reserve(storage: Storage, member: int = ALICE, **limits: int | None) -> int:
@@ -50,11 +53,13 @@ async def test_counts_are_per_guild_and_per_member_for_one_kind(storage: Storage
     assert await storage.usage.count_today(GUILD, UsageKind.VIDEO, member_id=BOB) == 0
 
 
-async def test_the_day_is_the_utc_day_not_the_local_one(storage: Storage) -> None:
+async def test_the_day_is_the_utc_day_not_the_local_one(storage: Storage, clock: FakeClock) -> None:
     # 23:30 in New York on 30 April is 03:30 UTC on 1 May: it counts on 1 May.
     new_york = timezone(timedelta(hours=-4))
-    await record(storage, at=datetime(2026, 4, 30, 23, 30, tzinfo=new_york))
-    await record(storage, at=datetime(2026, 4, 30, 23, 59, 59, tzinfo=UTC))
+    clock.now = datetime(2026, 4, 30, 23, 30, tzinfo=new_york)
+    await record(storage)
+    clock.now = datetime(2026, 4, 30, 23, 59, 59, tzinfo=UTC)
+    await record(storage)
     may_first = datetime(2026, 5, 1, 0, 0, tzinfo=UTC)
     april_last = datetime(2026, 4, 30, 12, 0, tzinfo=UTC)
     assert await storage.usage.count_today(GUILD, UsageKind.SCENE, now=may_first) == 1
@@ -172,7 +177,6 @@ async def test_summary_gives_counts_and_cost_by_kind_and_the_reset_time(storage:
     summary = await storage.usage.summary_today(GUILD)
     assert summary.by_kind == {
         UsageKind.SCENE: KindUsage(2, 0.08),
-        UsageKind.IMAGE: KindUsage(0, 0.0),
         UsageKind.VIDEO: KindUsage(1, 0.04),
     }
     assert summary.total_cost_usd == pytest.approx(0.12)
