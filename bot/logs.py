@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from providers.openai_errors import redact
+from providers.errors import redact
 
 
 class _Scrub(logging.Filter):

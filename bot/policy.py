@@ -20,12 +20,11 @@ from bot.errors import (
 )
 from bot.lineup import Lineup
 from bot.tiers import Tier, TierTable
+from providers.base import MAX_REFERENCE_BYTES, REFERENCE_TYPES
 from providers.registry import Catalog, ModelSpec, Provider, Resolved
 from storage import GuildSettings, Storage
 
 MAX_CHOICES = 25  # Discord's autocomplete limit
-REFERENCE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
-MAX_REFERENCE_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

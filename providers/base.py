@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Protocol
 
 from providers.registry import ModelSpec, Quality
+
+# What a reference photo may be (SPEC §6), each type with the file extension it is sent under.
+REFERENCE_TYPES: Final[Mapping[str, str]] = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/webp": "webp",
+}
+MAX_REFERENCE_BYTES: Final = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,11 +24,11 @@ class ReferenceImage:
     """One input picture: a member's reference photo or the previous scene's image."""
 
     data: bytes
-    mime_type: str  # image/png | image/jpeg | image/webp
+    mime_type: str  # one of REFERENCE_TYPES
 
     @property
     def extension(self) -> str:
-        return {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}[self.mime_type]
+        return REFERENCE_TYPES[self.mime_type]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
+# Vendors echo (parts of) a key in some auth errors; nothing key-shaped may reach a member.
+# Keys start "sk-", "xai-" or "AIza"; "xai_images.py" in a traceback is a file name, not a key.
+_KEYLIKE = re.compile(r"\b(?:sk-|xai-|AIza)[-_A-Za-z0-9*]{6,}")
+
+
+def redact(text: str) -> str:
+    """A provider's text with anything key-shaped, of any provider, blanked out."""
+    return _KEYLIKE.sub("[redacted]", text)
+
 
 class ProviderError(Exception):
     """A provider call failed; `reason` is safe to show to a member (never a secret)."""

@@ -24,9 +24,9 @@ from providers.errors import (
     ProviderTimeout,
     RateLimited,
     Unavailable,
+    redact,
 )
 from providers.images import to_png
-from providers.openai_errors import redact
 from providers.registry import ModelSpec
 
 PROVIDER = "Gemini"  # as members read it in error messages

@@ -10,17 +10,17 @@ import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from providers.base import ReferenceImage
+from providers.base import MAX_REFERENCE_BYTES, REFERENCE_TYPES, ReferenceImage
 from providers.errors import InvalidResponse
 
-MAX_REFERENCE_BYTES = 20 * 1024 * 1024  # SPEC §6
 # Providers want modest inputs (xAI data URIs, Gemini inline parts): larger photos are shrunk.
 SEND_MAX_SIDE = 2048
 SEND_MAX_BYTES = 4 * 1024 * 1024
 # A decompression bomb is refused long before Pillow's own limit would only warn.
 MAX_PIXELS = 40_000_000
 
-_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
+# Pillow's format name of each accepted type: PNG, JPEG, WEBP.
+_MIME = {mime.removeprefix("image/").upper(): mime for mime in REFERENCE_TYPES}
 
 
 class BadImage(ValueError):

@@ -11,8 +11,7 @@ import openai
 from google import genai
 from google.genai import errors as genai_errors
 
-from providers.errors import Unavailable
-from providers.openai_errors import redact
+from providers.errors import Unavailable, redact
 
 # What a listing call may raise on a network, HTTP or parsing failure; all mean "not reached".
 # The SDKs read any 200 as the list: a web page or another JSON shape (a wrong base URL, a

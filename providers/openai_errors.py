@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import openai
 
 from providers.errors import (
@@ -16,17 +14,11 @@ from providers.errors import (
     ProviderTimeout,
     RateLimited,
     Unavailable,
+    redact,
 )
 from providers.registry import ModelSpec
 
 REFUSAL_CODES = frozenset({"moderation_blocked", "content_policy_violation", "content_filter"})
-# Vendors echo (parts of) a key in some auth errors; nothing key-shaped may reach a member.
-# Keys start "sk-", "xai-" or "AIza"; "xai_images.py" in a traceback is a file name, not a key.
-_KEYLIKE = re.compile(r"\b(?:sk-|xai-|AIza)[-_A-Za-z0-9*]{6,}")
-
-
-def redact(text: str) -> str:
-    return _KEYLIKE.sub("[redacted]", text)
 
 
 def _message(exc: openai.APIStatusError) -> str:

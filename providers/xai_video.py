@@ -19,8 +19,7 @@ import openai
 
 from providers.base import DEFAULT_VIDEO_SECONDS, VideoRequest, VideoState, VideoStatus
 from providers.download import Downloader
-from providers.errors import ContentRefused, InvalidResponse, ProviderError
-from providers.openai_errors import redact
+from providers.errors import ContentRefused, InvalidResponse, ProviderError, redact
 from providers.registry import VIDEO_MODEL
 from providers.retry import RetryPolicy
 from providers.xai_errors import translate_xai
