@@ -11,6 +11,7 @@ from bot.lineup import Lineup
 from bot.settings import Settings
 from bot.tiers import Tier, TierTable
 from providers.registry import (
+    PROVIDERS,
     VIDEO_MODEL,
     Catalog,
     ModelSpec,
@@ -145,10 +146,9 @@ def _text_line(settings: Settings, keyed: frozenset[Provider]) -> str:
     """Who writes scene text: the first keyed provider of OpenAI, xAI, Gemini, or nobody."""
     text = text_model(keyed, settings.text_model)
     if text is None:
-        return (
-            "none (no OPENAI_API_KEY, XAI_API_KEY or GEMINI_API_KEY): "
-            "scene text is the member's premise or direction"
-        )
+        *first, last = (info.key_variable for info in PROVIDERS.values())
+        nobody = f"none (no {', '.join(first)} or {last})"
+        return f"{nobody}: scene text is the member's premise or direction"
     source = "TEXT_MODEL" if settings.text_model else "default"
     return f"{text.api_model} ({text.provider.display}, {source}): writes scene text"
 
@@ -168,8 +168,9 @@ def report(settings: Settings, lineup: Lineup, tiers: TierTable) -> list[str]:
     for spec in catalog.all:
         state = model_state(spec, lineup, tiers)
         lines.append(f"  {spec.key:<{width}}  {spec.display} ({spec.provider.display}): {state}")
-    video = "available" if VIDEO_MODEL.provider in keyed else "missing key (XAI_API_KEY)"
-    lines += ["Video model:", f"  {VIDEO_MODEL.key} (xAI): {video}", "Text model:"]
+    maker = VIDEO_MODEL.provider
+    video = "available" if maker in keyed else f"missing key ({maker.key_variable})"
+    lines += ["Video model:", f"  {VIDEO_MODEL.key} ({maker.display}): {video}", "Text model:"]
     lines.append(f"  {_text_line(settings, keyed)}")
     lines.append(f"Storybook web server: {web_config(settings)[1]}")
     lines.append("Tiers:")

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from bot.lineup import Lineup
 from bot.settings import Settings
 from bot.tiers import TierTable
-from bot.wiring import openai_client
+from providers.connect import CONNECTORS, Access
 from providers.errors import ProviderError
-from providers.gemini import gemini_client
-from providers.model_lists import gemini_models, openai_models, xai_models
 from providers.registry import ModelSpec, Provider, TextModel, text_model
 
 LIVE_BUDGET = 20.0  # seconds for the whole question round (SPEC §2)
@@ -57,25 +55,8 @@ async def _ask(provider: Provider, ask: Callable[[], Awaitable[frozenset[str]]])
 def _asker(settings: Settings, provider: Provider) -> Callable[[], Awaitable[frozenset[str]]]:
     secret = settings.api_key(provider)
     key = secret.get_secret_value() if secret else ""
-
-    async def openai_list() -> frozenset[str]:
-        async with openai_client(key, settings.openai_base_url, CALL_TIMEOUT, 0) as client:
-            return await openai_models(client)
-
-    async def xai_list() -> frozenset[str]:
-        async with openai_client(key, settings.xai_base_url, CALL_TIMEOUT, 0) as client:
-            return await xai_models(client)
-
-    async def gemini_list() -> frozenset[str]:
-        client = gemini_client(key, settings.gemini_base_url, CALL_TIMEOUT, attempts=1)
-        try:
-            return await gemini_models(client)
-        finally:
-            await client.aio.aclose()
-
-    return {Provider.OPENAI: openai_list, Provider.XAI: xai_list, Provider.GEMINI: gemini_list}[
-        provider
-    ]
+    access = Access(key, settings.base_url(provider), CALL_TIMEOUT, retries=0)
+    return lambda: CONNECTORS[provider].list_models(access)
 
 
 def _reach(spec: ModelSpec, answers: Mapping[Provider, Answer]) -> str:

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from providers.registry import Provider
+from providers.registry import PROVIDERS, Provider
 
 _PG_SCHEMES = frozenset({"postgresql", "postgres"})
 
@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     dev_guild_id: int | None = None
     owner_ids: Annotated[frozenset[int], NoDecode] = frozenset()
 
+    # One key and one base URL per provider, as the provider table names them.
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     xai_api_key: SecretStr | None = None
@@ -112,25 +113,24 @@ class Settings(BaseSettings):
         return self.database_url.get_secret_value() if self.database_url else None
 
     def api_key(self, provider: Provider) -> SecretStr | None:
-        return {
-            Provider.OPENAI: self.openai_api_key,
-            Provider.XAI: self.xai_api_key,
-            Provider.GEMINI: self.gemini_api_key,
-        }[provider]
+        key = getattr(self, PROVIDERS[provider].key_variable.lower())
+        return key if isinstance(key, SecretStr) else None
+
+    def base_url(self, provider: Provider) -> str | None:
+        """The provider's base URL; None: its SDK's own."""
+        url = getattr(self, PROVIDERS[provider].base_url_variable.lower())
+        return url if isinstance(url, str) else None
 
     def keyed_providers(self) -> frozenset[Provider]:
-        """Providers whose key is set; a model of any other provider is never offered."""
-        return frozenset(p for p in Provider if (key := self.api_key(p)) and key.get_secret_value())
+        """Providers whose key is set: the one definition of "has a key". A model of any other
+        provider is never offered."""
+        return frozenset(
+            p for p in PROVIDERS if (key := self.api_key(p)) and key.get_secret_value()
+        )
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, so logging can scrub them."""
-        values = (
-            self.discord_token,
-            self.openai_api_key,
-            self.xai_api_key,
-            self.gemini_api_key,
-            self.web_secret,
-        )
+        values = (self.discord_token, *map(self.api_key, PROVIDERS), self.web_secret)
         found = tuple(v.get_secret_value() for v in values if v and v.get_secret_value())
         password = urlsplit(self.database() or "").password
         return (*found, password) if password else found

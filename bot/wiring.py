@@ -1,17 +1,12 @@
-"""Settings → SDK clients → adapters → storage → Services. Every client has an explicit
-timeout and is closed on shutdown."""
+"""Settings → SDK clients → adapters (providers/connect.py, for each provider with a key) →
+storage → Services. Every client has an explicit timeout and is closed on shutdown."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import urlsplit
-
-import httpx
-import openai
 
 from bot.book.service import StorybookService
 from bot.book.web import BookServer, web_config
@@ -23,12 +18,9 @@ from bot.standing import Standings
 from bot.tiers import TierTable
 from bot.videos import VideoService
 from providers.base import ImageProvider, SceneWriter, VideoProvider
-from providers.gemini import GeminiImages, gemini_client
-from providers.openai_images import OpenAIImages
-from providers.registry import Catalog, Provider, text_model
-from providers.text import GeminiSceneWriter, OpenAISceneWriter, PlainSceneWriter
-from providers.xai_images import XAIImages
-from providers.xai_video import XAIVideo
+from providers.connect import CONNECTORS, Access, Connected
+from providers.registry import PROVIDERS, Catalog, Provider, TextModel, text_model
+from providers.text import PlainSceneWriter
 from storage import Storage
 
 log = logging.getLogger(__name__)
@@ -57,29 +49,17 @@ class Services:
             await close()
 
 
-def _is_private(url: str) -> bool:
-    """A base URL on loopback or a private network: a stand-in or an operator's own proxy."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return not ipaddress.ip_address(host).is_global
-    except ValueError:
-        return False
-
-
-def openai_client(
-    key: str, base_url: str | None, timeout: float, retries: int = RETRIES
-) -> openai.AsyncOpenAI:
-    # The SDK's aiohttp transport (aiohttp comes with discord.py): its connector costs far
-    # less CPU per request than the default pool, which scans every connection each time.
-    return openai.AsyncOpenAI(
-        api_key=key,
-        base_url=base_url,
-        timeout=timeout,
-        max_retries=retries,
-        http_client=openai.DefaultAioHttpClient(timeout=timeout),
+def _connect(settings: Settings, provider: Provider, text: TextModel | None) -> Connected:
+    secret = settings.api_key(provider)
+    access = Access(
+        key=secret.get_secret_value() if secret else "",
+        base_url=settings.base_url(provider),
+        timeout=IMAGE_TIMEOUT,
+        retries=RETRIES,
+        text_timeout=TEXT_TIMEOUT,
     )
+    writes = text.api_model if text is not None and text.provider is provider else None
+    return CONNECTORS[provider].connect(access, writes)
 
 
 async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable) -> Services:
@@ -87,38 +67,16 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
     closers: list[Callable[[], Awaitable[object]]] = [storage.close]
     images: dict[Provider, ImageProvider] = {}
     writer: SceneWriter = PlainSceneWriter()  # the member's own words, without any key
-    text = text_model(settings.keyed_providers(), settings.text_model)
+    keyed = settings.keyed_providers()
+    text = text_model(keyed, settings.text_model)
     video: VideoProvider | None = None
-    if settings.openai_api_key:
-        key = settings.openai_api_key.get_secret_value()
-        client = openai_client(key, settings.openai_base_url, IMAGE_TIMEOUT)
-        images[Provider.OPENAI] = OpenAIImages(client)
-        if text is not None and text.provider is Provider.OPENAI:
-            writer = OpenAISceneWriter(client.with_options(timeout=TEXT_TIMEOUT), text.api_model)
-        closers.append(client.close)
-    if settings.xai_api_key:
-        client = openai_client(
-            settings.xai_api_key.get_secret_value(), settings.xai_base_url, IMAGE_TIMEOUT
-        )
-        http = httpx.AsyncClient(timeout=httpx.Timeout(120.0, connect=10.0))
-        images[Provider.XAI] = XAIImages(client)
-        if text is not None and text.provider is Provider.XAI:
-            chat = client.with_options(timeout=TEXT_TIMEOUT)
-            writer = OpenAISceneWriter.on_xai(chat, text.api_model)
-        video = XAIVideo(client, http, allow_private_downloads=_is_private(settings.xai_base_url))
-        closers += [client.close, http.aclose]
-    if settings.gemini_api_key:
-        gemini = gemini_client(
-            settings.gemini_api_key.get_secret_value(),
-            settings.gemini_base_url,
-            IMAGE_TIMEOUT,
-            attempts=RETRIES + 1,
-        )
-        images[Provider.GEMINI] = GeminiImages(gemini)
-        if text is not None and text.provider is Provider.GEMINI:
-            writer = GeminiSceneWriter(gemini, text.api_model, TEXT_TIMEOUT)
-        closers.append(gemini.aio.aclose)
-    policy = Policy(catalog, tiers, frozenset(images), storage, settings.owner_ids)
+    for provider in (p for p in PROVIDERS if p in keyed):
+        connected = _connect(settings, provider, text)
+        images[provider] = connected.images
+        writer = connected.writer or writer
+        video = connected.video or video
+        closers += connected.closers
+    policy = Policy(catalog, tiers, keyed, storage, settings.owner_ids)
     videos = VideoService(
         storage,
         video,

@@ -38,7 +38,7 @@ class _ModelEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     display: str | None = Field(default=None, min_length=1)
-    provider: Literal["openai", "xai", "gemini"] | None = None
+    provider: Provider | None = None  # one of the provider table's keys
     api_model: str | None = Field(default=None, min_length=1)
     max_references: int | None = Field(default=None, ge=0, le=16)
     input_fidelity: bool | None = None
@@ -57,7 +57,7 @@ def _fields(entry: _ModelEntry) -> dict[str, object]:
         if value is not None:
             fields[name] = value
     if entry.provider is not None:
-        fields["provider"] = Provider(entry.provider)
+        fields["provider"] = entry.provider
     if entry.quality is not None:
         fields["takes_quality"] = entry.quality
     if entry.shutdown is not None:

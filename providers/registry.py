@@ -4,10 +4,11 @@ shutdown date takes effect on its morning without a release."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from types import MappingProxyType
 
 Clock = Callable[[], datetime]
 
@@ -23,13 +24,37 @@ class Provider(StrEnum):
 
     @property
     def display(self) -> str:
-        return {"openai": "OpenAI", "xai": "xAI", "gemini": "Google"}[self.value]
+        return PROVIDERS[self].display
 
     @property
     def key_variable(self) -> str:
-        return {"openai": "OPENAI_API_KEY", "xai": "XAI_API_KEY", "gemini": "GEMINI_API_KEY"}[
-            self.value
-        ]
+        return PROVIDERS[self].key_variable
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderInfo:
+    """One provider as data: its name for members, the settings that reach it (SPEC §3) and the
+    model that writes scene text on it by default."""
+
+    display: str
+    key_variable: str
+    base_url_variable: str
+    text_model: str
+
+
+# The provider table that settings, wiring, `check` and the lineup read. Its order is the order
+# in which providers are asked to write scene text (the first with a key writes it).
+PROVIDERS: Mapping[Provider, ProviderInfo] = MappingProxyType(
+    {
+        Provider.OPENAI: ProviderInfo(
+            "OpenAI", "OPENAI_API_KEY", "OPENAI_BASE_URL", "gpt-5.4-mini"
+        ),
+        Provider.XAI: ProviderInfo("xAI", "XAI_API_KEY", "XAI_BASE_URL", "grok-4.20-non-reasoning"),
+        Provider.GEMINI: ProviderInfo(
+            "Google", "GEMINI_API_KEY", "GEMINI_BASE_URL", "gemini-3.8-flash"
+        ),
+    }
+)
 
 
 class Status(StrEnum):
@@ -138,12 +163,10 @@ class TextModel:
     api_model: str
 
 
-# Who writes scene text: the first provider with a key, in this order, with its default model
-# (SPEC §3); TEXT_MODEL replaces the model on the provider chosen.
-TEXT_MODELS: tuple[TextModel, ...] = (
-    TextModel(Provider.OPENAI, "gpt-5.4-mini"),
-    TextModel(Provider.XAI, "grok-4.20-non-reasoning"),
-    TextModel(Provider.GEMINI, "gemini-3.8-flash"),
+# Who writes scene text: the first provider with a key, in the table's order, with its default
+# model (SPEC §3); TEXT_MODEL replaces the model on the provider chosen.
+TEXT_MODELS: tuple[TextModel, ...] = tuple(
+    TextModel(provider, info.text_model) for provider, info in PROVIDERS.items()
 )
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.buttons import MAX_SCENE_ID, NO_SCENE, DeleteButton, SceneButton, is_ours
 from bot.settings import Settings
-from bot.wiring import _is_private
+from providers.connect import is_private as _is_private
 from providers.download import check_url
 from providers.errors import ProviderError
 from tests.bot.test_settings_and_check import run_bot

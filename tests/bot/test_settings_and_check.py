@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from providers.registry import Provider
+from providers.connect import CONNECTORS
+from providers.registry import PROVIDERS, Provider
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -214,3 +215,17 @@ def test_shard_ids_outside_the_shard_count_are_refused(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "check", DISCORD_TOKEN="t", SHARD_COUNT="2", SHARD_IDS="2")
     assert result.returncode != 0
     assert "SHARD_IDS" in result.stderr
+
+
+@pytest.mark.parametrize("provider", list(Provider))
+def test_each_provider_of_the_table_has_its_key_url_and_connector(
+    provider: Provider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = PROVIDERS[provider]
+    monkeypatch.setenv(info.key_variable, "key-of-" + provider.value)
+    monkeypatch.setenv(info.base_url_variable, "http://127.0.0.1:9/" + provider.value)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert provider in settings.keyed_providers()
+    assert settings.base_url(provider) == "http://127.0.0.1:9/" + provider.value
+    assert "key-of-" + provider.value in settings.secrets(), "logging scrubs every key"
+    assert provider in CONNECTORS
