@@ -8,20 +8,21 @@ import ipaddress
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
 import openai
-from google import genai
 
 from providers.base import ImageProvider, SceneWriter, VideoProvider
-from providers.gemini import GeminiImages, gemini_client
-from providers.model_lists import gemini_models, openai_models, xai_models
 from providers.openai_images import OpenAIImages
 from providers.registry import Provider
 from providers.text import GeminiSceneWriter, OpenAISceneWriter
 from providers.xai_images import XAIImages
 from providers.xai_video import XAIVideo
+
+if TYPE_CHECKING:
+    from google import genai
 
 Closer = Callable[[], Awaitable[object]]
 DOWNLOAD_TIMEOUT = httpx.Timeout(120.0, connect=10.0)  # a finished video's MP4
@@ -100,6 +101,8 @@ def _xai(access: Access, text_model: str | None) -> Connected:
 
 
 def _gemini(access: Access, text_model: str | None) -> Connected:
+    from providers.gemini import GeminiImages  # google-genai is imported with a Gemini key only
+
     client = _gemini_client(access)
     writer = None
     if text_model is not None:
@@ -108,20 +111,29 @@ def _gemini(access: Access, text_model: str | None) -> Connected:
 
 
 def _gemini_client(access: Access) -> genai.Client:
+    from providers.gemini import gemini_client
+
     return gemini_client(access.key, access.base_url, access.timeout, attempts=access.retries + 1)
 
 
+# The model lists are asked by `check --live` alone (and model_lists imports google-genai).
 async def _openai_models(access: Access) -> frozenset[str]:
+    from providers.model_lists import openai_models
+
     async with openai_client(access) as client:
         return await openai_models(client)
 
 
 async def _xai_models(access: Access) -> frozenset[str]:
+    from providers.model_lists import xai_models
+
     async with openai_client(access) as client:
         return await xai_models(client)
 
 
 async def _gemini_models(access: Access) -> frozenset[str]:
+    from providers.model_lists import gemini_models
+
     client = _gemini_client(access)
     try:
         return await gemini_models(client)
