@@ -1,4 +1,4 @@
-"""Profile the bot (cProfile, in its own process) through two video-loop ticks of 1,000 jobs.
+"""Profile the bot (cProfile, in its own process) while 1,000 video jobs poll every second.
 
 python -m bench.profile_tick [jobs]    # writes bench/results/tick_<jobs>.prof, prints the top
 """
@@ -14,10 +14,11 @@ from pathlib import Path
 
 from bench.common import RESULTS
 from bench.rig import rig
-from bench.video_bench import POLL_LATENCY, POLL_SECONDS, closed_bursts, seed
+from bench.video_bench import POLL_LATENCY, POLL_SECONDS, first_poll, seed
 from tests.fakes.xai_api import POLL
 
 TOP = 30
+SECONDS = 20.0  # of polling, from the first poll
 
 
 async def profile(jobs: int, folder: Path) -> Path:
@@ -27,7 +28,8 @@ async def profile(jobs: int, folder: Path) -> Path:
         bench.xai.route_latency[POLL] = POLL_LATENCY
         await seed(bench, jobs)
         await bench.start_bot()
-        await closed_bursts(bench, 2)
+        await first_poll(bench)
+        await asyncio.sleep(SECONDS)
         await bench.stop_bot()
     return folder / f"tick_{jobs}.prof"
 
