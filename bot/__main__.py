@@ -9,7 +9,6 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.check import report
 from bot.lineup import Lineup
 from bot.logs import configure_logging
 from bot.settings import Settings
@@ -55,6 +54,8 @@ def usable_data_dir(path: Path) -> None:
 
 
 def _check(settings: Settings, catalog: Catalog, tiers: TierTable, *, live: bool) -> int:
+    from bot.check import report  # with what it reads (asyncpg's URL rules), only for `check`
+
     lineup = Lineup(catalog, settings.keyed_providers())
     print("\n".join(report(settings, lineup, tiers)))
     healthy = True

@@ -17,7 +17,7 @@ import openai
 from providers.base import ImageProvider, SceneWriter, VideoProvider
 from providers.openai_images import OpenAIImages
 from providers.registry import Provider
-from providers.text import GeminiSceneWriter, OpenAISceneWriter
+from providers.text import OpenAISceneWriter
 from providers.xai_images import XAIImages
 from providers.xai_video import XAIVideo
 
@@ -101,7 +101,9 @@ def _xai(access: Access, text_model: str | None) -> Connected:
 
 
 def _gemini(access: Access, text_model: str | None) -> Connected:
-    from providers.gemini import GeminiImages  # google-genai is imported with a Gemini key only
+    # google-genai is imported with a Gemini key only
+    from providers.gemini import GeminiImages
+    from providers.gemini_text import GeminiSceneWriter
 
     client = _gemini_client(access)
     writer = None

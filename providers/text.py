@@ -1,5 +1,6 @@
 """Scene text: a chat model writes it (OpenAI's or xAI's chat completions through the OpenAI
-SDK, or Gemini through google-genai), or, without any key, the member's own words stand."""
+SDK; Gemini's writer is in providers/gemini_text.py, so google-genai is imported only where a
+Gemini key is set), or, without any key, the member's own words stand."""
 
 from __future__ import annotations
 
@@ -7,11 +8,8 @@ import json
 from collections.abc import Callable
 
 import openai
-from google import genai
-from google.genai import types
 from openai.types.chat import ChatCompletion, ChatCompletionMessage
 
-from providers import gemini
 from providers.base import SceneContext
 from providers.errors import ContentRefused, InvalidResponse, ProviderError
 from providers.openai_errors import translate
@@ -124,31 +122,6 @@ def _scene(answer: object, provider: str) -> str:
             raise ContentRefused(provider, "the scene was withheld by the content filter")
         raise InvalidResponse(provider, "the answer contained no scene")
     return text
-
-
-class GeminiSceneWriter:
-    """SceneWriter on Gemini's generateContent, text only; the client's retries apply, and each
-    call carries its own timeout (the client's is sized for pictures)."""
-
-    def __init__(self, client: genai.Client, model: str, timeout_seconds: float) -> None:
-        self._client = client
-        self._model = model
-        self._timeout_ms = max(1, round(timeout_seconds * 1000))
-
-    async def write(self, context: SceneContext) -> str:
-        config = types.GenerateContentConfig(
-            system_instruction=SYSTEM_PROMPT,
-            max_output_tokens=MAX_COMPLETION_TOKENS,
-            http_options=types.HttpOptions(timeout=self._timeout_ms),
-        )
-        response = await gemini.generate_content(
-            self._client, self._model, scene_prompt(context), config
-        )
-        candidate = gemini.answered(response, "the scene")
-        text = trim(gemini.words(candidate, sep=""), MAX_SCENE_CHARS)
-        if not text:
-            raise InvalidResponse(gemini.PROVIDER, "the answer contained no scene")
-        return text
 
 
 class PlainSceneWriter:

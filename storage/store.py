@@ -13,7 +13,6 @@ from storage.guilds import GuildRepository, MetaRepository
 from storage.jobs import DEFAULT_LEASE, VideoJob, VideoJobRepository
 from storage.media import MediaStore
 from storage.media_db import DatabaseMediaStore
-from storage.pg import open_postgres
 from storage.scenes import SceneRepository
 from storage.sql import Backend
 from storage.stories import ReferencePhoto, StoryRepository
@@ -64,6 +63,8 @@ class Storage:
         db: Backend
         media: MediaStore
         if database_url is not None:
+            from storage.pg import open_postgres  # asyncpg is imported only for PostgreSQL
+
             db = await open_postgres(database_url)
             media = DatabaseMediaStore(data_dir, db)
         else:

@@ -12,10 +12,11 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
-import av
-from av.container import InputContainer, OutputContainer
-from av.stream import Stream
+if TYPE_CHECKING:  # PyAV (FFmpeg) is imported on the first film made, not at start-up
+    from av.container import InputContainer, OutputContainer
+    from av.stream import Stream
 
 
 class FilmError(Exception):
@@ -54,6 +55,8 @@ def _joinable(clips: Sequence[Clip]) -> tuple[list[Clip], list[int]]:
     kept: list[Clip] = []
     left_out: list[int] = []
     first: tuple[object, ...] | None = None
+    import av
+
     for clip in clips:
         try:
             with av.open(io.BytesIO(clip.mp4), "r") as container:
@@ -101,6 +104,8 @@ def join_clips(clips: Sequence[Clip]) -> Film | None:
     kept, left_out = _joinable(clips)
     if not kept:
         return None
+    import av
+
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4") as out:
         with av.open(io.BytesIO(kept[0].mp4), "r") as template:

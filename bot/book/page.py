@@ -11,9 +11,12 @@ import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import jinja2
 from PIL import Image
+
+if TYPE_CHECKING:  # Jinja2 is imported on the first page rendered, not at start-up
+    import jinja2
 
 # (longest side, JPEG quality), best first: the first that fits the upload limit is used.
 PICTURE_STEPS = ((1024, 85), (768, 80), (640, 75), (512, 72), (384, 68), (256, 62), (160, 55))
@@ -61,6 +64,8 @@ class EmbeddedPage:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
+    import jinja2
+
     loader = jinja2.PackageLoader("bot.book", "templates")
     return jinja2.Environment(loader=loader, autoescape=True, trim_blocks=True, lstrip_blocks=True)
 

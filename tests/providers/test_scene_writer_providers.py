@@ -19,8 +19,9 @@ from providers.errors import (
     Unavailable,
 )
 from providers.gemini import gemini_client
+from providers.gemini_text import GeminiSceneWriter
 from providers.registry import TEXT_MODELS, Provider
-from providers.text import SYSTEM_PROMPT, GeminiSceneWriter, OpenAISceneWriter
+from providers.text import SYSTEM_PROMPT, OpenAISceneWriter
 from tests.fakes.gemini_api import GeminiStandin, answer
 from tests.fakes.xai_api import CHAT, XAIStandin, chat_answer
 
