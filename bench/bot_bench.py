@@ -48,7 +48,7 @@ COMMANDS = r"/applications/\d+/commands"
 async def one_start(workdir: Path, *, gemini_key: bool) -> tuple[float, ...]:
     """(exec → commands registered, → gateway session up, → first autocomplete answered,
     idle RSS, idle peak RSS, CPU seconds until answered)."""
-    async with rig(workdir, gemini_key=gemini_key) as bench:
+    async with rig(workdir, without=() if gemini_key else ("GEMINI",)) as bench:
         ready = await bench.start_bot()
         choices = await autocomplete(bench)
         answered = time.monotonic() - bench.started_at

@@ -170,9 +170,11 @@ def prepare(workdir: Path) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def rig(workdir: Path, *, gemini_key: bool = True, **settings: str) -> AsyncIterator[Rig]:
+async def rig(
+    workdir: Path, *, without: tuple[str, ...] = (), **settings: str
+) -> AsyncIterator[Rig]:
     """Stand-ins up (images answer after IMAGE_LATENCY, scene text after TEXT_LATENCY),
-    environment ready. `gemini_key=False`: a deployment without Gemini (OpenAI and xAI only)."""
+    environment ready. `without` names providers whose key is left out, e.g. ("GEMINI",)."""
     tiers_file = prepare(workdir)
     async with (
         DiscordStandin() as discord,
@@ -201,8 +203,8 @@ async def rig(workdir: Path, *, gemini_key: bool = True, **settings: str) -> Asy
             "LOG_LEVEL": "WARNING",
         }
         env |= settings
-        if not gemini_key:
-            del env["GEMINI_API_KEY"], env["GEMINI_BASE_URL"]
+        for provider in without:
+            del env[f"{provider}_API_KEY"], env[f"{provider}_BASE_URL"]
         for name in ("DEV_GUILD_ID", "MODELS_FILE", "TEXT_MODEL", "OWNER_IDS"):
             if name not in settings:
                 env.pop(name, None)
