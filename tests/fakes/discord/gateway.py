@@ -8,6 +8,7 @@ import json
 import secrets
 import zlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiohttp import WSMsgType, web
 
@@ -22,11 +23,45 @@ BUFFERED_EVENTS = 1000
 TRACE = ['["gateway-stand-in",{"micros":0}]']
 
 
+class Compressor(Protocol):
+    def compress(self, data: bytes) -> bytes: ...
+
+
+class ZlibStream:
+    """`compress=zlib-stream`: one deflate stream, each message ending in a sync flush."""
+
+    def __init__(self) -> None:
+        self._deflate = zlib.compressobj()
+
+    def compress(self, data: bytes) -> bytes:
+        return self._deflate.compress(data) + self._deflate.flush(zlib.Z_SYNC_FLUSH)
+
+
+class ZstdStream:
+    """`compress=zstd-stream` (what discord.py asks for when zstandard, of its `speed` extra,
+    is installed): one zstd stream, each message a flushed block."""
+
+    def __init__(self) -> None:
+        import zstandard  # only for a client that asks for zstd
+
+        self._flush = zstandard.COMPRESSOBJ_FLUSH_BLOCK
+        self._stream = zstandard.ZstdCompressor().compressobj()
+
+    def compress(self, data: bytes) -> bytes:
+        return self._stream.compress(data) + self._stream.flush(self._flush)
+
+
+COMPRESSORS: dict[str, type[ZlibStream] | type[ZstdStream]] = {
+    "zlib-stream": ZlibStream,
+    "zstd-stream": ZstdStream,
+}
+
+
 @dataclass(slots=True, eq=False)  # hashed by identity: kept in a set
 class Connection:
     ws: web.WebSocketResponse
     transport: asyncio.Transport | None
-    deflate: zlib._Compress | None  # zlib-stream, when the client asks for it
+    compressor: Compressor | None  # zlib-stream or zstd-stream, when the client asks for it
     path: str
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dropped: bool = False
@@ -37,13 +72,10 @@ class Connection:
             if self.ws.closed:
                 return
             try:
-                if self.deflate is None:
+                if self.compressor is None:
                     await self.ws.send_str(text)
                 else:
-                    data = self.deflate.compress(text.encode()) + self.deflate.flush(
-                        zlib.Z_SYNC_FLUSH
-                    )
-                    await self.ws.send_bytes(data)
+                    await self.ws.send_bytes(self.compressor.compress(text.encode()))
             except ConnectionError:
                 pass  # the socket went away; a RESUME replays what was buffered
 
@@ -81,10 +113,8 @@ class Gateway:
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        zlib_stream = request.query.get("compress") == "zlib-stream"
-        conn = Connection(
-            ws, request.transport, zlib.compressobj() if zlib_stream else None, request.path
-        )
+        stream = COMPRESSORS.get(request.query.get("compress", ""))
+        conn = Connection(ws, request.transport, stream() if stream else None, request.path)
         self.connections += 1
         self.connection_paths.append(request.path)
         self.live.add(conn)
