@@ -1,10 +1,16 @@
-"""The background loop of SPEC §8: every VIDEO_POLL_SECONDS, advance the due video jobs and
-report the finished ones on their scene messages.
+"""The background loop of SPEC §8: advance the due video jobs and report the finished ones on
+their scene messages.
 
 What a job does next is `VideoService`'s (bot/videos.py); showing it on Discord is the `report`
 coroutine function's (bot/video_delivery.py). This module only decides when, and how many at
 once. Errors are caught per job: `tasks.loop` stops on an unhandled exception, and one bad job
 must never stop the others.
+
+Polls are spread, not released in one burst per VIDEO_POLL_SECONDS: the loop steps SLICES times
+per interval, each step claims only the jobs due by then (at most BATCH // SLICES) and starts
+them one after the other over part of the step, and each job's next poll counts from its own
+start. A thousand pending jobs are then a steady trickle of polls the event loop interleaves with
+commands, instead of hundreds of requests leaving in the same instant.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 from discord.ext import tasks
 
@@ -21,7 +26,9 @@ from storage import IllegalTransition, NotFound, VideoJob
 
 log = logging.getLogger(__name__)
 CONCURRENCY = 32
-BATCH = 400  # at most this many provider calls a tick; the rest wait for the next one
+BATCH = 400  # at most this many provider calls per poll interval; the rest wait their turn
+SLICES = 10  # steps per poll interval
+SPREAD = 0.5  # the share of a step over which its jobs start, one after the other
 # Shows a finished job on its scene message: True once it does (or never can), False to retry.
 Report = Callable[[VideoJob], Awaitable[bool]]
 
@@ -38,7 +45,9 @@ class VideoLoop:
         self.report = report
         self._ready = ready
         self._gate = asyncio.Semaphore(CONCURRENCY)
-        self.task = tasks.loop(seconds=videos.poll.total_seconds())(self.tick)
+        self.step = videos.poll.total_seconds() / SLICES
+        self._steps = 0
+        self.task = tasks.loop(seconds=self.step)(self.tick)
         self.task.before_loop(self._until_ready)
 
     async def _until_ready(self) -> None:
@@ -54,19 +63,26 @@ class VideoLoop:
         self.task.cancel()
 
     async def tick(self) -> None:
+        """One step: the jobs due now, started one after the other; then the reports. Dead
+        workers' jobs are taken over once per interval, not every step."""
         try:
-            started = self.videos.now()
-            jobs = await self.videos.claim_due(BATCH, started)
+            take_over = self._steps % SLICES == 0
+            self._steps += 1
+            jobs = await self.videos.claim_due(
+                BATCH // SLICES, self.videos.now(), take_over=take_over
+            )
+            gap = self.step * SPREAD / max(len(jobs), 1)
             async with self.videos.leases_kept():  # other processes may take them over
-                await asyncio.gather(*(self._advance(job, started) for job in jobs))
+                await asyncio.gather(*(self._advance(job, n * gap) for n, job in enumerate(jobs)))
             finished = await self.videos.unreported(BATCH)
             await asyncio.gather(*(self._report(job) for job in finished))
         except Exception:
             log.exception("video loop tick failed; the next tick carries on")
 
-    async def _advance(self, job: VideoJob, started: datetime) -> None:
+    async def _advance(self, job: VideoJob, delay: float) -> None:
+        await asyncio.sleep(delay)
         async with self._gate:
-            await self.videos.advance(job, started)
+            await self.videos.advance(job, self.videos.now())
 
     async def _report(self, job: VideoJob) -> None:
         """A report that failed is retried next tick; it never fails a finished job."""

@@ -126,17 +126,20 @@ class VideoService:
     def now(self) -> datetime:
         return self.clock()
 
-    async def claim_due(self, limit: int, now: datetime) -> list[VideoJob]:
-        """Lease this worker the jobs due by `now` (at most `limit`)."""
-        return await self.storage.jobs.claim_due(now=now, limit=limit)
+    async def claim_due(
+        self, limit: int, now: datetime, *, take_over: bool = True
+    ) -> list[VideoJob]:
+        """Lease this worker the jobs due by `now` (at most `limit`); `take_over`: first take
+        over the jobs of workers whose lease ran out."""
+        return await self.storage.jobs.claim_due(now=now, limit=limit, take_over=take_over)
 
     def leases_kept(self) -> contextlib.AbstractAsyncContextManager[None]:
         """Renew this worker's leases while the block advances its jobs."""
         return self.storage.jobs.leases_kept()
 
     async def advance(self, job: VideoJob, started: datetime) -> None:
-        """One step of a claimed job; next polls count from `started`, the tick's start, so
-        none slips a tick. Never raises: one bad job must not stop the others."""
+        """One step of a claimed job; its next poll counts from `started`, when this step of
+        it began. Never raises: one bad job must not stop the others."""
         try:
             await self._step(job, started)
         except (IllegalTransition, NotFound):

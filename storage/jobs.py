@@ -264,12 +264,16 @@ class VideoJobRepository:
         )
         return _job(row) if row is not None else None
 
-    async def claim_due(self, *, now: datetime | None = None, limit: int = 10) -> list[VideoJob]:
-        """Lease queued jobs and submitted jobs due for a poll to this worker. First the jobs
-        of workers whose lease ran out are taken over (see `take_over_expired`); a claimed
+    async def claim_due(
+        self, *, now: datetime | None = None, limit: int = 10, take_over: bool = True
+    ) -> list[VideoJob]:
+        """Lease queued jobs and submitted jobs due for a poll to this worker. First (unless
+        `take_over` is False: a caller that claims many times a second does it less often) the
+        jobs of workers whose lease ran out are taken over (see `take_over_expired`); a claimed
         job that is not moved on becomes claimable again when its lease ends."""
         moment = now if now is not None else self._clock()
-        await self.take_over_expired(now=moment)
+        if take_over:
+            await self.take_over_expired(now=moment)
         params = {
             "now": to_db_time(moment),
             "lease_end": to_db_time(moment + self.lease),

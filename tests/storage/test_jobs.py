@@ -188,19 +188,40 @@ async def test_a_lease_is_renewed_while_the_work_goes_on(
     assert (await storage.jobs.mark_submitted(job.id, "req-1", clock.now)).state == "submitted"
 
 
+async def dead_in_submitting(storage: Storage) -> VideoJob:
+    """A job its worker claimed and began to send, then the worker's process died."""
+    job = await new_job(storage)
+    await storage.jobs.claim(job.id)
+    await storage.jobs.begin_submit(job.id)
+    return job
+
+
+async def state_in(storage: Storage, job: VideoJob) -> tuple[JobState, str | None, bool]:
+    current = await storage.jobs.get(job.id)
+    assert current is not None
+    return current.state, current.reason, current.reported
+
+
 async def test_a_worker_dead_in_submitting_is_interrupted_by_another_never_resent(
     storage: Storage, second_storage: Storage, clock: FakeClock
 ) -> None:
-    job = await new_job(storage)
-    await storage.jobs.claim(job.id)
-    await storage.jobs.begin_submit(job.id)  # then the process dies
+    job = await dead_in_submitting(storage)
     clock.advance(seconds=29)
     assert await second_storage.jobs.claim_due() == []
     clock.advance(seconds=1)
     assert await second_storage.jobs.claim_due() == []  # taken over, but not to be sent
-    dead = await second_storage.jobs.get(job.id)
-    assert dead is not None
-    assert (dead.state, dead.reason, dead.reported) == (JobState.FAILED, INTERRUPTED, False)
+    assert await state_in(second_storage, job) == (JobState.FAILED, INTERRUPTED, False)
+
+
+async def test_a_claim_without_take_over_leaves_a_dead_workers_job_to_the_next_that_takes_over(
+    storage: Storage, second_storage: Storage, clock: FakeClock
+) -> None:
+    job = await dead_in_submitting(storage)
+    clock.advance(seconds=30)
+    assert await second_storage.jobs.claim_due(take_over=False) == []
+    assert (await state_in(second_storage, job))[0] is JobState.SUBMITTING
+    assert await second_storage.jobs.claim_due() == []  # taken over, but not to be sent
+    assert await state_in(second_storage, job) == (JobState.FAILED, INTERRUPTED, False)
 
 
 def test_a_lease_lasts_at_most_30_seconds(storage: Storage) -> None:

@@ -1,5 +1,6 @@
-"""VideoLoop (SPEC §8): every tick advances the due jobs with bounded concurrency and reports the
-finished ones; a report Discord did not take, or one that raised, is tried again next tick.
+"""VideoLoop (SPEC §8): every tick (a step, SLICES to a poll interval) advances the jobs due then
+with bounded concurrency, started one after the other, and reports the finished ones; a report
+Discord did not take, or one that raised, is tried again next tick.
 
 The loop runs the real VideoService against the xAI stand-in; `report` (on Discord, the
 delivery to the scene message) is a recorder here."""
@@ -9,10 +10,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from bot.video_loop import CONCURRENCY, VideoLoop
+from bot.video_loop import BATCH, CONCURRENCY, SLICES, SPREAD, VideoLoop
 from bot.videos import VideoService
 from storage import JobState, Storage, VideoJob
 from tests.bot.videos.conftest import POLL, Clock, queue_job, state_of, videos_counted
+from tests.fakes.xai_api import POLL as POLL_ROUTE
 from tests.fakes.xai_api import VIDEOS, XAIStandin
 
 
@@ -54,20 +56,32 @@ async def test_a_queued_job_is_made_reported_once_and_counted(
     assert await videos_counted(storage) == 1
 
 
-async def test_two_hundred_due_jobs_all_advance_in_one_tick_with_bounded_concurrency(
+async def ticks(loop: VideoLoop, xai: XAIStandin, route: str, count: int) -> list[list[float]]:
+    """Run `count` ticks; the arrival times of the requests to `route` each tick caused."""
+    arrivals: list[list[float]] = []
+    for _ in range(count):
+        seen = len(xai.requests_to(route))
+        await loop.tick()
+        arrivals.append([r.at for r in xai.requests_to(route)[seen:]])
+    return arrivals
+
+
+async def test_two_hundred_due_jobs_advance_within_one_interval_spread_over_its_steps(
     videos: VideoService, xai: XAIStandin, clock: Clock, storage: Storage
 ) -> None:
-    xai.latency = 0.005  # requests overlap, so concurrency shows
+    xai.latency = 0.05  # requests overlap, so concurrency shows
     reports = Reports()
     jobs = [await queue_job(videos, n) for n in range(200)]
     loop = VideoLoop(videos, reports)
-    await loop.tick()
+    submits = await ticks(loop, xai, VIDEOS, SLICES)
     assert {(await state_of(storage, job)).state for job in jobs} == {JobState.SUBMITTED}
-    assert len(xai.requests_to(VIDEOS)) == 200
+    assert [len(step) for step in submits][:5] == [BATCH // SLICES] * 5
     assert 1 < xai.peak_in_flight <= CONCURRENCY
+    first = submits[0]
+    assert max(first) - min(first) >= loop.step * SPREAD / 2, "one step's jobs left together"
     xai.peak_in_flight = 0
     clock.advance(POLL)
-    await loop.tick()  # every job polled, found done, downloaded and reported
+    await ticks(loop, xai, POLL_ROUTE, SLICES)  # every job polled, found done, downloaded
     assert {(await state_of(storage, job)).state for job in jobs} == {JobState.DONE}
     assert 1 < xai.peak_in_flight <= CONCURRENCY
     assert len(reports.jobs) == 200
