@@ -83,11 +83,14 @@ class Policy(Lineup):
             if needle in spec.key.lower() or needle in spec.display.lower()
         ][:MAX_CHOICES]
 
-    async def choose(self, guild_id: int, typed: str | None, fallback: str | None) -> Resolved:
+    async def choose(
+        self, guild_id: int, typed: str | None, fallback: str | None, tier: Tier | None = None
+    ) -> Resolved:
         """The model to draw with: what the member typed, else the story's or guild's default,
         else the tier's first. A retired choice is drawn by its successor, or by the tier's first
-        model when the tier cannot draw with the successor; the notice says so."""
-        tier = await self.tier(guild_id)
+        model when the tier cannot draw with the successor; the notice says so. `tier`: the
+        guild's, when the caller has read it already."""
+        tier = tier if tier is not None else await self.tier(guild_id)
         if typed:
             return await self._typed(guild_id, typed.strip(), tier)
         for key in (fallback, (await self.guild(guild_id)).default_model):
@@ -99,13 +102,13 @@ class Policy(Lineup):
             raise Refusal(NO_MODEL_HERE)
         return Resolved(allowed[0])
 
-    async def at_call(self, guild_id: int, resolved: Resolved) -> Resolved:
+    def at_call(self, resolved: Resolved, tier: Tier) -> Resolved:
         """What draws now for a choice made at the check: itself while live, else its stand-in.
         A scene checked just before midnight UTC may be drawn after it, when its model has
         retired, and a retired model is never sent to its provider."""
         if self.catalog.live(resolved.spec):
             return resolved
-        now = self.for_tier(resolved.spec.key, await self.tier(guild_id))
+        now = self.for_tier(resolved.spec.key, tier)
         if now is None:
             raise Refusal("No image model is available on this server right now.")
         return now

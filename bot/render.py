@@ -11,7 +11,7 @@ from bot.book.service import Storybook
 from bot.buttons import DeleteButton, SceneButton
 from bot.errors import sentence
 from bot.library import Deleted
-from bot.services import SceneCard, VideoBadge
+from bot.scene_card import SceneCard, VideoBadge
 from bot.standing import Standing
 from bot.tiers import Tier
 from providers.registry import Catalog, ModelSpec

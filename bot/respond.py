@@ -13,7 +13,8 @@ import discord
 
 from bot.errors import RESTARTED, Refusal, member_text
 from bot.render import NO_PINGS, redrawing_embed, scene_embed, scene_image, scene_view
-from bot.services import Actor, SceneCard, Ticket
+from bot.scene_card import SceneCard
+from bot.services import Actor, Ticket
 from storage import NotFound
 
 if TYPE_CHECKING:

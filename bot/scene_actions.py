@@ -28,7 +28,7 @@ async def _regenerate(interaction: Interaction, stories: StoryService, scene_id:
     ticket = await stories.check_regenerate(actor_of(interaction), scene_id)
     message = interaction.message
     shown = as_sent(message.embeds[0]) if message is not None and message.embeds else None
-    redraw = Redraw(scene_id, shown, await stories.animates(ticket.actor.guild_id))
+    redraw = Redraw(scene_id, shown, stories.animates(ticket))
     if await acknowledge(interaction, ticket, redraw=redraw):  # the message itself changes
         await post_scene(interaction, stories.regenerate(ticket), in_place=redraw)
 

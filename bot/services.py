@@ -1,17 +1,17 @@
 """The story flow: cheap checks → quota → scene writer → image provider → storage.
 
-No Discord here: cogs and buttons hand in ids and attachment readers and get `SceneCard`s back.
-Every method that spends a quota slot settles it: counted on success, released on failure.
+No Discord here: cogs and buttons hand in ids and attachment readers and get `SceneCard`s back
+(assembled by bot/scene_card.py). The server's tier is read once per interaction, at its check,
+and travels on the ticket. Every method that spends a quota slot settles it: counted on success
+(at the provider's own cost where it reported one), released on failure.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from bot.errors import (
     ALREADY_REDRAWING,
@@ -19,7 +19,6 @@ from bot.errors import (
     NO_STORY_HERE,
     NO_VIDEO_ON_TIER,
     OTHER_SERVERS_SCENE,
-    PICTURE_GONE,
     SCENE_GONE,
     Refusal,
     photo_unusable_text,
@@ -27,6 +26,8 @@ from bot.errors import (
     unavailable_text,
 )
 from bot.policy import Policy, UploadInfo
+from bot.scene_card import SceneCard, SceneCards, VideoBadge
+from bot.tiers import Tier
 from bot.videos import VideoService
 from providers.base import (
     ImageProvider,
@@ -37,16 +38,8 @@ from providers.base import (
 )
 from providers.errors import ModelGone, ProviderError
 from providers.images import BadImage, prepare_reference
-from providers.registry import Catalog, ModelSpec, Provider, Resolved
-from storage import (
-    JobState,
-    QuotaExceeded,
-    Scene,
-    Storage,
-    Story,
-    UsageKind,
-    VideoJob,
-)
+from providers.registry import ModelSpec, Provider, Resolved
+from storage import QuotaExceeded, Scene, Storage, Story, UsageKind
 
 log = logging.getLogger(__name__)
 TITLE_CHARS = 80
@@ -67,34 +60,13 @@ class Upload:
     read: Callable[[], Awaitable[bytes]]
 
 
-class VideoBadge(StrEnum):
-    PENDING = "pending"
-    READY = "ready"
-    FAILED = "failed"
-    TOO_LARGE = "too_large"
-
-
-@dataclass(frozen=True, slots=True)
-class SceneCard:
-    """Everything the scene message shows."""
-
-    scene_id: int
-    story_title: str
-    number: int
-    text: str
-    model_display: str
-    notice: str | None
-    png: bytes  # the picture, from the drawing itself or read back through storage
-    video: VideoBadge | None = None
-    video_detail: str | None = None
-    animate: bool = True  # the server's tier has video: the scene offers Animate
-
-
 @dataclass(frozen=True, slots=True)
 class Ticket:
-    """A passed check with its quota slot held; spend it with one generation."""
+    """A passed check with its quota slot held; spend it with one generation. `tier` is the
+    server's tier as the check read it: the generation goes by the same one."""
 
     actor: Actor
+    tier: Tier
     resolved: Resolved
     reservation: int
 
@@ -114,6 +86,25 @@ class SceneTicket(StoryTicket):
     scene: Scene
 
 
+@dataclass(frozen=True, slots=True)
+class Drawn:
+    """A scene's new picture, stored: the scene at its new image version, the PNG, the notice of
+    a model standing in for a retired one, and what the provider said it cost, if it did."""
+
+    scene: Scene
+    png: bytes
+    notice: str | None
+    cost_usd: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Made:
+    """A generation's result: the card to show, and the cost to settle its slot with."""
+
+    card: SceneCard
+    cost_usd: float | None
+
+
 @dataclass
 class StoryService:
     policy: Policy
@@ -121,23 +112,23 @@ class StoryService:
     images: Mapping[Provider, ImageProvider]
     writer: SceneWriter
     videos: VideoService
+    cards: SceneCards
     # Scenes whose picture is being redrawn in this process: a second Regenerate meanwhile is
     # refused before it costs anything (a guild's buttons all reach the process of its shard).
     _redrawing: set[int] = field(default_factory=set, init=False)
-    # What a provider said a picture cost, by reservation, until the slot is settled.
-    _reported: dict[int, float] = field(default_factory=dict, init=False)
 
     # -- cheap checks, before the interaction is deferred ---------------------------------
 
     async def check_start(
         self, actor: Actor, model: str | None, uploads: Sequence[Upload], video: bool | None
     ) -> StartTicket:
-        resolved = await self.policy.choose(actor.guild_id, model, None)
         tier = await self.policy.tier(actor.guild_id)
+        resolved = await self.policy.choose(actor.guild_id, model, None, tier)
         self.policy.check_uploads([u.info for u in uploads], tier, resolved.spec)
-        if video and not (tier.video and self.videos.available):
+        if video and not self.cards.animates(tier):
             raise Refusal(NO_VIDEO_ON_TIER)
-        return StartTicket(actor, resolved, await self._reserve(actor, resolved), tuple(uploads))
+        reservation = await self._reserve(actor, tier, resolved)
+        return StartTicket(actor, tier, resolved, reservation, tuple(uploads))
 
     async def check_continue(
         self, actor: Actor, model: str | None, from_scene: int | None = None
@@ -150,23 +141,27 @@ class StoryService:
                 raise Refusal(NO_STORY_HERE)
         else:
             story = await self._story_of(actor, await self._scene(from_scene))
-        resolved = await self.policy.choose(actor.guild_id, model, story.model_key)
-        return StoryTicket(actor, resolved, await self._reserve(actor, resolved), story)
+        tier = await self.policy.tier(actor.guild_id)
+        resolved = await self.policy.choose(actor.guild_id, model, story.model_key, tier)
+        reservation = await self._reserve(actor, tier, resolved)
+        return StoryTicket(actor, tier, resolved, reservation, story)
 
     async def check_regenerate(self, actor: Actor, scene_id: int) -> SceneTicket:
         scene = await self._scene(scene_id)
         story = await self._story_of(actor, scene)
-        resolved = self.policy.for_tier(scene.model_key, await self.policy.tier(actor.guild_id))
+        tier = await self.policy.tier(actor.guild_id)
+        resolved = self.policy.for_tier(scene.model_key, tier)
         if resolved is None:
             raise Refusal(self._not_redrawable(scene.model_key))
         if scene.id in self._redrawing:
             raise Refusal(ALREADY_REDRAWING)
         self._redrawing.add(scene.id)  # no await since the check: a second press cannot slip in
         try:
-            return SceneTicket(actor, resolved, await self._reserve(actor, resolved), story, scene)
+            reservation = await self._reserve(actor, tier, resolved)
         except BaseException:
             self._redrawing.discard(scene.id)
             raise
+        return SceneTicket(actor, tier, resolved, reservation, story, scene)
 
     def _not_redrawable(self, model_key: str) -> str:
         catalog = self.policy.catalog
@@ -175,8 +170,7 @@ class StoryService:
             return unavailable_text(spec.display, spec.provider.display)
         return MODEL_NOT_ALLOWED
 
-    async def _reserve(self, actor: Actor, resolved: Resolved) -> int:
-        tier = await self.policy.tier(actor.guild_id)
+    async def _reserve(self, actor: Actor, tier: Tier, resolved: Resolved) -> int:
         entry = await self.storage.usage.reserve(
             guild_id=actor.guild_id,
             member_id=actor.member_id,
@@ -194,43 +188,40 @@ class StoryService:
             self._redrawing.discard(ticket.scene.id)
         await self.storage.usage.settle(ticket.reservation, succeeded=False)
 
+    def animates(self, ticket: Ticket) -> bool:
+        """Whether the ticket's scene offers Animate (its server's tier has video)."""
+        return self.cards.animates(ticket.tier)
+
     # -- generations, after the deferral ----------------------------------------------------
 
     async def start(self, ticket: StartTicket, premise: str, video: bool | None) -> SceneCard:
-        async with self._settling(ticket):
-            photos = await self._read_uploads(ticket.uploads)
-            settings = await self.policy.guild(ticket.actor.guild_id)
-            story = await self.storage.stories.create(
-                guild_id=ticket.actor.guild_id,
-                channel_id=ticket.actor.channel_id,
-                author_id=ticket.actor.member_id,
-                premise=premise,
-                title=_title(premise),
-                model_key=ticket.resolved.spec.key,
-                video_mode=settings.video_default if video is None else video,
-            )
-            await self._store_photos(story, photos)
-            return await self._next_scene(ticket, story, None)
+        return await self._settled(ticket, self._start(ticket, premise, video))
 
     async def continue_story(self, ticket: StoryTicket, direction: str | None) -> SceneCard:
-        async with self._settling(ticket):
-            return await self._next_scene(ticket, ticket.story, direction)
+        return await self._settled(ticket, self._next_scene(ticket, ticket.story, direction))
 
     async def regenerate(self, ticket: SceneTicket) -> SceneCard:
-        story, scene = ticket.story, ticket.scene
         try:
-            async with self._settling(ticket):
-                earlier = await self._told(story.id)
-                previous = next(
-                    (s for s in reversed(earlier) if _told_order(s) < _told_order(scene)), None
-                )
-                drawn, png, notice = await self._draw(ticket, story, scene, previous)
-                await self.videos.drop(scene.id)  # the old picture's video, if any, is gone
-                return await self._card(story, drawn, notice, png=png)
+            return await self._settled(ticket, self._redraw(ticket))
         finally:
-            self._redrawing.discard(scene.id)
+            self._redrawing.discard(ticket.scene.id)
 
-    async def _next_scene(self, ticket: Ticket, story: Story, direction: str | None) -> SceneCard:
+    async def _start(self, ticket: StartTicket, premise: str, video: bool | None) -> Made:
+        photos = await self._read_uploads(ticket.uploads)
+        settings = await self.policy.guild(ticket.actor.guild_id)
+        story = await self.storage.stories.create(
+            guild_id=ticket.actor.guild_id,
+            channel_id=ticket.actor.channel_id,
+            author_id=ticket.actor.member_id,
+            premise=premise,
+            title=_title(premise),
+            model_key=ticket.resolved.spec.key,
+            video_mode=settings.video_default if video is None else video,
+        )
+        await self._store_photos(story, photos)
+        return await self._next_scene(ticket, story, None)
+
+    async def _next_scene(self, ticket: Ticket, story: Story, direction: str | None) -> Made:
         earlier = await self._told(story.id)
         text = await self.writer.write(
             SceneContext(story.premise, tuple(s.text for s in earlier), direction)
@@ -242,25 +233,40 @@ class StoryService:
             channel_id=ticket.actor.channel_id,
             direction=direction,
         )
-        drawn, png, notice = await self._draw(
-            ticket, story, scene, earlier[-1] if earlier else None
-        )
-        badge, detail = await self._queue_video_if_due(ticket.actor, story, drawn)
+        drawn = await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
+        badge, detail = await self._queue_video_if_due(ticket, story, drawn.scene)
         # The number the database gave the drawn scene, not one counted before the insert: two
         # scenes of one story made at the same instant each show their own (SPEC §10).
-        return await self._card(story, drawn, notice, badge, detail, png=png)
+        card = self.cards.of(
+            story,
+            drawn.scene,
+            drawn.png,
+            ticket.tier,
+            notice=drawn.notice,
+            badge=badge,
+            detail=detail,
+        )
+        return Made(card, drawn.cost_usd)
+
+    async def _redraw(self, ticket: SceneTicket) -> Made:
+        story, scene = ticket.story, ticket.scene
+        earlier = await self._told(story.id)
+        previous = next((s for s in reversed(earlier) if _told_order(s) < _told_order(scene)), None)
+        drawn = await self._draw(ticket, story, scene, previous)
+        await self.videos.drop(scene.id)  # the old picture's video, if any, is gone
+        card = self.cards.of(story, drawn.scene, drawn.png, ticket.tier, notice=drawn.notice)
+        return Made(card, drawn.cost_usd)
 
     async def _draw(
         self, ticket: Ticket, story: Story, scene: Scene, previous: Scene | None
-    ) -> tuple[Scene, bytes, str | None]:
-        """Draw and store the scene's picture: the scene at its new image version, the PNG, and
-        the notice of a model standing in for a retired one (by the date of the call)."""
-        resolved = await self.policy.at_call(ticket.actor.guild_id, ticket.resolved)
+    ) -> Drawn:
+        """Draw and store the scene's picture, with the model that draws by the date of the call."""
+        resolved = self.policy.at_call(ticket.resolved, ticket.tier)
         spec = resolved.spec
         references = await self._references(story, previous, spec.max_references)
         prompt = f"{story.premise}\n\nIllustrate this scene:\n{scene.text}"
-        quality = (await self.policy.tier(ticket.actor.guild_id)).image_quality
-        request = ImageRequest(prompt, references, quality if spec.takes_quality else None)
+        quality = ticket.tier.image_quality if spec.takes_quality else None
+        request = ImageRequest(prompt, references, quality)
         try:
             result = await self.images[spec.provider].generate(spec, request)
         except ProviderError as exc:
@@ -268,11 +274,9 @@ class StoryService:
             if isinstance(exc, ModelGone):
                 self._withdraw(spec, exc)
             raise
-        if result.cost_usd is not None:
-            self._reported[ticket.reservation] = result.cost_usd
         await self.storage.media.save_image(scene.id, result.png)
         drawn = await self.storage.scenes.record_image(scene.id, spec.key)
-        return drawn, result.png, resolved.notice
+        return Drawn(drawn, result.png, resolved.notice, result.cost_usd)
 
     def _withdraw(self, spec: ModelSpec, exc: ModelGone) -> None:
         """A model that died unannounced: hidden for the hour, and the operator told once."""
@@ -326,76 +330,32 @@ class StoryService:
         scene = await self._scene(scene_id)
         story = await self._story_of(actor, scene)
         tier = await self.policy.tier(actor.guild_id)
-        if not (tier.video and self.videos.available):
+        if not self.cards.animates(tier):
             raise Refusal(NO_VIDEO_ON_TIER)
         await self.videos.animate(
             scene, guild_id=actor.guild_id, member_id=actor.member_id, limit=tier.videos_per_day
         )
-        png = await self._picture(scene.id)
-        return await self._card(story, scene, None, VideoBadge.PENDING, png=png)
+        png = await self.cards.picture(scene.id)
+        return self.cards.of(story, scene, png, tier, badge=VideoBadge.PENDING)
 
     async def _queue_video_if_due(
-        self, actor: Actor, story: Story, scene: Scene
+        self, ticket: Ticket, story: Story, scene: Scene
     ) -> tuple[VideoBadge | None, str | None]:
-        tier = await self.policy.tier(actor.guild_id)
-        if not (story.video_mode and tier.video and self.videos.available):
+        if not (story.video_mode and self.cards.animates(ticket.tier)):
             return None, None
+        actor = ticket.actor
         try:
             await self.videos.queue(
-                scene, guild_id=actor.guild_id, member_id=actor.member_id, limit=tier.videos_per_day
+                scene,
+                guild_id=actor.guild_id,
+                member_id=actor.member_id,
+                limit=ticket.tier.videos_per_day,
             )
         except QuotaExceeded as exc:  # the scene still stands, without its video
             return VideoBadge.FAILED, quota_text(exc)
         return VideoBadge.PENDING, None
 
     # -- shared -------------------------------------------------------------------------
-
-    async def card(self, scene_id: int, notice: str | None) -> SceneCard:
-        """The scene message as stored now, video badge included."""
-        scene = await self.storage.scenes.get(scene_id)
-        story = await self.storage.stories.get(scene.story_id) if scene else None
-        if scene is None or story is None:
-            raise Refusal(SCENE_GONE)
-        job = await self.storage.jobs.for_scene(scene.id)
-        badge, detail = None, None
-        if job is not None and job.image_version == scene.image_version:
-            badge, detail = _job_badge(job)
-        png = await self._picture(scene.id)
-        return await self._card(story, scene, notice, badge, detail, png=png)
-
-    async def _picture(self, scene_id: int) -> bytes:
-        png = await self.storage.media.read_image(scene_id)
-        if png is None:
-            raise Refusal(PICTURE_GONE)
-        return png
-
-    async def _card(
-        self,
-        story: Story,
-        scene: Scene,
-        notice: str | None,
-        badge: VideoBadge | None = None,
-        detail: str | None = None,
-        *,
-        png: bytes,
-    ) -> SceneCard:
-        shown = model_display(self.policy.catalog, scene.model_key)
-        return SceneCard(
-            scene_id=scene.id,
-            story_title=story.title,
-            number=scene.told_number or 0,  # every scene a card shows has been drawn
-            text=scene.text,
-            model_display=shown,
-            notice=notice,
-            png=png,
-            video=badge,
-            video_detail=detail,
-            animate=await self.animates(story.guild_id),
-        )
-
-    async def animates(self, guild_id: int) -> bool:
-        """Whether this server's scenes may be animated: without, no Animate button is shown."""
-        return self.videos.available and (await self.policy.tier(guild_id)).video
 
     async def _told(self, story_id: int) -> list[Scene]:
         """The story's scenes members have seen (see `told`), for numbers and the writer."""
@@ -415,28 +375,22 @@ class StoryService:
             raise Refusal(OTHER_SERVERS_SCENE)
         return story
 
-    @asynccontextmanager
-    async def _settling(self, ticket: Ticket) -> AsyncIterator[None]:
-        """Count the slot if the block succeeds; release it if anything fails."""
+    async def _settled(self, ticket: Ticket, work: Awaitable[Made]) -> SceneCard:
+        """Count the slot if the work succeeds, at the cost the provider reported if it did;
+        release it if anything fails."""
         try:
-            yield
+            made = await work
         except BaseException:
-            self._reported.pop(ticket.reservation, None)
             await asyncio.shield(self.storage.usage.settle(ticket.reservation, succeeded=False))
             raise
-        cost = self._reported.pop(ticket.reservation, None)
-        await self.storage.usage.settle(ticket.reservation, succeeded=True, cost_usd=cost)
+        await self.storage.usage.settle(ticket.reservation, succeeded=True, cost_usd=made.cost_usd)
+        return made.card
 
 
 def told(scenes: Sequence[Scene]) -> list[Scene]:
     """The scenes members have seen, in the order of their numbers. A scene whose drawing
     failed was never shown: it keeps its row (and failure reason) but no number."""
     return sorted((s for s in scenes if s.told_number is not None), key=_told_order)
-
-
-def model_display(catalog: Catalog, key: str) -> str:
-    """The model's display name; a MODELS_FILE may since have dropped it, then its key."""
-    return catalog.get(key).display if key in catalog else key
 
 
 def _title(premise: str) -> str:
@@ -446,11 +400,3 @@ def _title(premise: str) -> str:
 
 def _told_order(scene: Scene) -> int:
     return scene.told_number or 0
-
-
-def _job_badge(job: VideoJob) -> tuple[VideoBadge, str | None]:
-    if not job.finished:
-        return VideoBadge.PENDING, None
-    if job.state is JobState.DONE:
-        return VideoBadge.READY, None
-    return VideoBadge.FAILED, job.reason

@@ -13,7 +13,7 @@ import discord
 
 from bot.render import NO_PINGS, VIDEO_NAME, only_pinging, scene_embed, video_ready_text
 from bot.respond import scene_post
-from bot.services import SceneCard, VideoBadge
+from bot.scene_card import SceneCard, VideoBadge
 from storage import INTERRUPTED, JobState, VideoJob, utc_now
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ async def deliver(bot: StoryBot, job: VideoJob) -> bool:
         return utc_now() - job.created_at > POST_GRACE
     if scene.image_version != job.image_version:
         return True  # Regenerate replaced the picture (and the message) since
-    card = await services.stories.card(scene.id, None)
+    card = await services.cards.stored(scene.id)
     if job.reason == INTERRUPTED:
         card = _with(card, VideoBadge.FAILED, _INTERRUPTED_TEXT)
     video = None

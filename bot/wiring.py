@@ -12,6 +12,7 @@ from bot.book.service import StorybookService
 from bot.book.web import BookServer, web_config
 from bot.library import Library
 from bot.policy import Policy
+from bot.scene_card import SceneCards
 from bot.services import StoryService
 from bot.settings import Settings
 from bot.standing import Standings
@@ -38,6 +39,7 @@ class Services:
     stories: StoryService
     storage: Storage
     videos: VideoService
+    cards: SceneCards
     books: StorybookService
     web: BookServer | None  # started and stopped with the bot
     library: Library
@@ -83,7 +85,8 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         poll=timedelta(seconds=settings.video_poll_seconds),
         timeout=timedelta(seconds=settings.video_timeout_seconds),
     )
-    stories = StoryService(policy, storage, images, writer, videos)
+    cards = SceneCards(policy, storage, videos)
+    stories = StoryService(policy, storage, images, writer, videos, cards)
     config, why = web_config(settings)
     if config is None and settings.web_base_url:
         log.warning("storybook web server %s", why)
@@ -95,6 +98,7 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         stories=stories,
         storage=storage,
         videos=videos,
+        cards=cards,
         books=books,
         web=web,
         library=Library(storage),

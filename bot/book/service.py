@@ -15,7 +15,8 @@ from bot.book.film import Clip, Film, join_clips
 from bot.book.links import Links
 from bot.book.page import EmbeddedPage, SceneMedia, embedded_page
 from bot.book.problems import EmptyStory, NoStoryHere, UnknownStory
-from bot.services import Actor, model_display, told
+from bot.scene_card import model_display
+from bot.services import Actor, told
 from providers.registry import Catalog
 from storage import JobState, Scene, Storage, Story
 

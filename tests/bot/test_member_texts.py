@@ -8,7 +8,7 @@ import pytest
 
 from bot.errors import provider_text, quota_text
 from bot.render import scene_embed, settings_embed
-from bot.services import SceneCard, VideoBadge
+from bot.scene_card import SceneCard, VideoBadge
 from bot.tiers import Tier
 from providers.errors import ContentRefused, InvalidRequest, InvalidResponse, ProviderError
 from providers.models_file import load_catalog
