@@ -18,7 +18,8 @@ from providers.errors import (
     TooLarge,
     Unavailable,
 )
-from storage import QuotaExceeded
+from providers.registry import VIDEO_MODEL
+from storage import JobFailure, QuotaExceeded
 
 log = logging.getLogger(__name__)
 
@@ -108,27 +109,81 @@ class Refusal(Exception):
         self.text = text
 
 
+# Which stored failure each provider error is, in this order (ModelGone is a Misconfigured).
+_FAILURES: tuple[tuple[type[ProviderError], JobFailure], ...] = (
+    (ContentRefused, JobFailure.DECLINED),
+    (RateLimited, JobFailure.BUSY),
+    (Unavailable, JobFailure.BUSY),
+    (ProviderTimeout, JobFailure.PROVIDER_TIMEOUT),
+    (ModelGone, JobFailure.MODEL_GONE),
+    (Misconfigured, JobFailure.MISCONFIGURED),
+    (TooLarge, JobFailure.TOO_LARGE),
+    (InvalidResponse, JobFailure.UNUSABLE),
+)
+_PROVIDER_TEXTS: dict[JobFailure, str] = {
+    JobFailure.BUSY: "{who} is busy right now; try again in a minute.",
+    JobFailure.PROVIDER_TIMEOUT: "{who} took too long to answer; try again.",
+    JobFailure.MISCONFIGURED: (
+        "That model is unavailable on this bot right now; pick another one from `/models`."
+    ),
+    JobFailure.TOO_LARGE: "{who} made a file larger than this bot accepts.",
+    JobFailure.UNUSABLE: "{who} sent back something unusable; try again.",
+    JobFailure.PROVIDER_ERROR: (
+        "{who} could not do this; try again, or pick another model from `/models`."
+    ),
+}
+# Why a scene has no video, where the provider's words are not the answer.
+_VIDEO_TEXTS: dict[JobFailure, str] = {
+    JobFailure.TIMED_OUT: "it was not ready in time",
+    JobFailure.PICTURE_CHANGED: "the picture changed",
+    JobFailure.INTERNAL: "something went wrong on our side",
+    JobFailure.INTERRUPTED: "a restart interrupted it; press Animate to try again",
+    JobFailure.SUPERSEDED: "a new picture replaced the one it animated",
+}
+VIDEO_FILE_MISSING = "the video file is missing"
+
+
+def failure_of(exc: ProviderError) -> JobFailure:
+    """The failure code a provider error is stored as."""
+    return next(
+        (code for kind, code in _FAILURES if isinstance(exc, kind)), JobFailure.PROVIDER_ERROR
+    )
+
+
 def provider_text(exc: ProviderError) -> str:
     """What a member reads when a provider call failed: never a secret, and never the
     provider's raw error text but for a refusal's reason, which tells the member what to
     change. The rest is in the log for the operators."""
-    who = exc.provider
-    if isinstance(exc, ContentRefused):
-        return f"The provider declined this prompt. {who} said: {sentence(exc.reason)}"
-    if isinstance(exc, RateLimited | Unavailable):
-        return f"{who} is busy right now; try again in a minute."
-    if isinstance(exc, ProviderTimeout):
-        return f"{who} took too long to answer; try again."
-    if isinstance(exc, ModelGone):
-        return unavailable_text(exc.model_display, exc.provider)
-    if isinstance(exc, Misconfigured):
-        return "That model is unavailable on this bot right now; pick another one from `/models`."
-    if isinstance(exc, TooLarge):
-        return f"{who} made a file larger than this bot accepts."
-    log.warning("%s failed: %s", who, exc.reason)
-    if isinstance(exc, InvalidResponse):
-        return f"{who} sent back something unusable; try again."
-    return f"{who} could not do this; try again, or pick another model from `/models`."
+    failure = failure_of(exc)
+    if failure in (JobFailure.UNUSABLE, JobFailure.PROVIDER_ERROR):
+        log.warning("%s failed: %s", exc.provider, exc.reason)
+    model = exc.model_display if isinstance(exc, ModelGone) else ""
+    return _provider_failure_text(failure, exc.provider, exc.reason, model)
+
+
+def video_failure_text(failure: JobFailure, provider_reason: str | None) -> str:
+    """Why a scene has no video, from its job's failure code and the provider's own words."""
+    if failure in _VIDEO_TEXTS:
+        return _VIDEO_TEXTS[failure]
+    if failure is JobFailure.VIDEO_FAILED:
+        return provider_reason or "the video failed"
+    if failure is JobFailure.EXPIRED:
+        return provider_reason or "the video expired"
+    who, model = VIDEO_MODEL.provider.display, VIDEO_MODEL.display
+    return _provider_failure_text(failure, who, provider_reason or "no reason given", model)
+
+
+def _provider_failure_text(failure: JobFailure, who: str, reason: str, model: str) -> str:
+    if failure is JobFailure.DECLINED:
+        return f"The provider declined this prompt. {who} said: {sentence(reason)}"
+    if failure is JobFailure.MODEL_GONE:
+        return unavailable_text(model, who)
+    return _PROVIDER_TEXTS.get(failure, _PROVIDER_TEXTS[JobFailure.PROVIDER_ERROR]).format(who=who)
+
+
+def no_video_text(why: str | None) -> str:
+    """The scene message's line for a video that was not made."""
+    return f"❌ No video: {sentence(why or 'it failed')}"
 
 
 def sentence(text: str) -> str:

@@ -9,7 +9,7 @@ import discord
 
 from bot.book.service import Storybook
 from bot.buttons import DeleteButton, SceneButton
-from bot.errors import sentence
+from bot.errors import no_video_text
 from bot.library import Deleted
 from bot.scene_card import SceneCard, VideoBadge
 from bot.standing import Standing
@@ -53,9 +53,7 @@ def scene_embed(card: SceneCard) -> discord.Embed:
         footer = f"{card.notice}"
     embed.set_footer(text=footer)
     if card.video is VideoBadge.FAILED:
-        embed.add_field(
-            name="Video", value=f"❌ No video: {sentence(card.video_detail or 'it failed')}"
-        )
+        embed.add_field(name="Video", value=no_video_text(card.video_detail))
     elif card.video is not None:
         embed.add_field(name="Video", value=_VIDEO_TEXT[card.video])
     return embed

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.errors import PICTURE_GONE, SCENE_GONE, Refusal
+from bot.errors import PICTURE_GONE, SCENE_GONE, Refusal, video_failure_text
 from bot.policy import Policy
 from bot.tiers import Tier
 from bot.videos import VideoService
@@ -105,4 +105,6 @@ def _job_badge(job: VideoJob) -> tuple[VideoBadge, str | None]:
         return VideoBadge.PENDING, None
     if job.state is JobState.DONE:
         return VideoBadge.READY, None
-    return VideoBadge.FAILED, job.reason
+    if job.reason is None:  # a failed job always has one (a CHECK constraint)
+        return VideoBadge.FAILED, None
+    return VideoBadge.FAILED, video_failure_text(job.reason, job.provider_reason)

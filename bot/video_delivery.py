@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.errors import VIDEO_FILE_MISSING
 from bot.render import NO_PINGS, VIDEO_NAME, only_pinging, scene_embed, video_ready_text
 from bot.respond import scene_post
 from bot.scene_card import SceneCard, VideoBadge
-from storage import INTERRUPTED, JobState, VideoJob, utc_now
+from storage import JobState, VideoJob, utc_now
 
 if TYPE_CHECKING:
     from bot.app import StoryBot
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 TOO_LARGE_CODE = 40005
-_INTERRUPTED_TEXT = "a restart interrupted it; press Animate to try again"
 # A video-mode job is queued before its scene is posted; until the interaction token dies
 # (15 minutes) the post may still land, so a job finished early waits for its message.
 POST_GRACE = timedelta(minutes=16)
@@ -39,14 +39,12 @@ async def deliver(bot: StoryBot, job: VideoJob) -> bool:
     if scene.image_version != job.image_version:
         return True  # Regenerate replaced the picture (and the message) since
     card = await services.cards.stored(scene.id)
-    if job.reason == INTERRUPTED:
-        card = _with(card, VideoBadge.FAILED, _INTERRUPTED_TEXT)
     video = None
     if job.state is JobState.DONE:
         media = services.storage.media
         size = await media.video_size(scene.id)
         if size is None:
-            card = _with(card, VideoBadge.FAILED, "the video file is missing")
+            card = _with(card, VideoBadge.FAILED, VIDEO_FILE_MISSING)
         elif size > upload_limit(bot, job.guild_id):
             card = _with(card, VideoBadge.TOO_LARGE, None)
         else:

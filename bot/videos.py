@@ -17,7 +17,7 @@ from bot.errors import (
     ALREADY_ANIMATING,
     PICTURE_NOT_READY,
     Refusal,
-    provider_text,
+    failure_of,
 )
 from providers.base import (
     DEFAULT_VIDEO_SECONDS,
@@ -32,6 +32,7 @@ from storage import (
     Clock,
     IllegalTransition,
     JobAlreadyActive,
+    JobFailure,
     JobState,
     NotFound,
     Scene,
@@ -48,6 +49,8 @@ TRANSIENT = (RateLimited, Unavailable, ProviderTimeout)
 # (x2, x4, up to x6 after every BACKOFF_STEP polls), so a thousand pending jobs stay cheap.
 BACKOFF_STEP = 6
 MAX_BACKOFF = 6
+# Failures members cannot act on, for operators to look into (the provider's words say why).
+_FOR_OPERATORS = frozenset({JobFailure.UNUSABLE, JobFailure.PROVIDER_ERROR})
 
 
 class VideoService:
@@ -146,7 +149,7 @@ class VideoService:
             log.info("video job %s moved elsewhere (e.g. Regenerate); dropped", job.id)
         except Exception:
             log.exception("video job %s failed unexpectedly", job.id)
-            await self._fail_quietly(job, "something went wrong on our side")
+            await self._fail_quietly(job, JobFailure.INTERNAL)
 
     async def unreported(self, limit: int) -> list[VideoJob]:
         """Finished jobs whose scene message does not show the outcome yet."""
@@ -162,7 +165,7 @@ class VideoService:
 
     async def _step(self, job: VideoJob, started: datetime) -> None:
         if self.clock() - job.created_at > self.timeout:
-            await self._fail(job, "it was not ready in time")
+            await self._fail(job, JobFailure.TIMED_OUT)
         elif job.provider_request_id is None:
             await self._submit(job, started)
         else:
@@ -177,7 +180,7 @@ class VideoService:
         scene = await self.storage.scenes.get(job.scene_id)
         png = await self.storage.media.read_image(job.scene_id)
         if scene is None or png is None or scene.image_version != job.image_version:
-            await self._fail(job, "the picture changed")
+            await self._fail(job, JobFailure.PICTURE_CHANGED)
             return
         await self.storage.jobs.begin_submit(job.id)  # committed before anything is sent
         try:
@@ -187,7 +190,7 @@ class VideoService:
             await self.storage.jobs.requeue(job.id, started + self.poll)
             return
         except ProviderError as exc:
-            await self._fail(job, provider_text(exc))
+            await self._fail(job, failure_of(exc), exc.reason)
             return
         await self.storage.jobs.mark_submitted(job.id, request_id, started + self.poll)
 
@@ -198,14 +201,16 @@ class VideoService:
             await self.storage.jobs.schedule_poll(job.id, self.next_poll(job, started))
             return
         except ProviderError as exc:
-            await self._fail(job, provider_text(exc))
+            await self._fail(job, failure_of(exc), exc.reason)
             return
         if status.state is VideoState.PENDING:
             await self.storage.jobs.schedule_poll(job.id, self.next_poll(job, started))
         elif status.state is VideoState.DONE and status.url:
             await self._download(job, status.url, status.cost_usd, started)
         else:
-            await self._fail(job, status.reason or f"the video {status.state.value}")
+            expired = status.state is VideoState.EXPIRED
+            failure = JobFailure.EXPIRED if expired else JobFailure.VIDEO_FAILED
+            await self._fail(job, failure, status.reason)
 
     async def _download(
         self, job: VideoJob, url: str, cost_usd: float | None, started: datetime
@@ -220,7 +225,7 @@ class VideoService:
             return
         except (TooLarge, ProviderError) as exc:
             await media.discard(temp)
-            await self._fail(job, provider_text(exc))
+            await self._fail(job, failure_of(exc), exc.reason)
             return
         except OSError as exc:  # our disk (full, read-only): the URL lives 24 h, so try again
             log.warning("video job %s: could not store the download (%s)", job.id, exc.strerror)
@@ -231,14 +236,18 @@ class VideoService:
         await self.storage.jobs.mark_done(job.id)
         await self._settle(job, succeeded=True, cost_usd=cost_usd)
 
-    async def _fail(self, job: VideoJob, reason: str) -> None:
-        await self.storage.jobs.fail(job.id, reason)
+    async def _fail(
+        self, job: VideoJob, failure: JobFailure, provider_reason: str | None = None
+    ) -> None:
+        await self.storage.jobs.fail(job.id, failure, provider_reason)
         await self._settle(job, succeeded=False)
+        level = logging.WARNING if failure in _FOR_OPERATORS else logging.INFO
+        log.log(level, "video job %s failed: %s (%s)", job.id, failure, provider_reason or "")
 
-    async def _fail_quietly(self, job: VideoJob, reason: str) -> None:
+    async def _fail_quietly(self, job: VideoJob, failure: JobFailure) -> None:
         """Fail a job after an unexpected error; it may have finished or vanished meanwhile."""
         try:
-            await self._fail(job, reason)
+            await self._fail(job, failure)
         except (IllegalTransition, NotFound):
             log.info("video job %s already finished or deleted", job.id)
         except Exception:

@@ -11,7 +11,7 @@ from storage.errors import (
     StorageError,
 )
 from storage.guilds import GuildSettings
-from storage.jobs import INTERRUPTED, SUPERSEDED, JobState, VideoJob
+from storage.jobs import INTERRUPTED, SUPERSEDED, JobFailure, JobState, VideoJob
 from storage.media import MediaStore
 from storage.scenes import Scene, SceneStatus
 from storage.store import StartupRecovery, Storage
@@ -25,6 +25,7 @@ __all__ = [
     "GuildSettings",
     "IllegalTransition",
     "JobAlreadyActive",
+    "JobFailure",
     "JobState",
     "KindUsage",
     "LeaseLost",

@@ -3,7 +3,7 @@
     queued ──► submitting ──► submitted ──► downloading ──► done
                                  ▲  │ ▲            │
                      poll again  └──┘ └────────────┘  download failed, or restart
-    any unfinished state ──► failed (with a reason)
+    any unfinished state ──► failed (with a JobFailure code, and the provider's own words)
 
 Any process may work on any job (SPEC §11). A worker first claims due jobs with a lease:
 its owner id and an expiry (≤ 30 s, renewed while it works), taken with FOR UPDATE SKIP LOCKED
@@ -15,7 +15,7 @@ workers racing for the same move cannot both win, and the loser gets IllegalTran
 `submitting` is the hazard: the request may or may not have reached the provider. The
 provider's request id is committed in the same statement that leaves `submitting`, so a job
 whose worker died in `submitting` (its lease ran out, or the one process restarted) is failed
-with reason "interrupted" and reported; it is never sent again (pressing Animate again starts
+as `interrupted` and reported; it is never sent again (pressing Animate again starts
 a new job). A download cut short goes back to polling: the provider's URL lives 24 hours.
 
 `done` means the MP4 is safely on disk; `reported` says the scene message shows the outcome,
@@ -60,6 +60,26 @@ class JobState(StrEnum):
     FAILED = "failed"
 
 
+class JobFailure(StrEnum):
+    """Why a job failed, as stored; bot/errors.py words it for members."""
+
+    DECLINED = "declined"  # the provider refused the prompt or withheld the video
+    BUSY = "busy"  # rate-limited or unavailable past the retries
+    PROVIDER_TIMEOUT = "provider_timeout"  # a call to the provider took too long
+    MODEL_GONE = "model_gone"  # the provider says the video model does not exist
+    MISCONFIGURED = "misconfigured"  # the key or the model entry is wrong
+    TOO_LARGE = "too_large"  # the MP4 exceeds the download cap
+    UNUSABLE = "unusable"  # an answer that could not be read
+    PROVIDER_ERROR = "provider_error"  # any other error of a provider call
+    VIDEO_FAILED = "video_failed"  # the provider's job ended `failed`
+    EXPIRED = "expired"  # the provider's job expired, or it no longer knows it
+    TIMED_OUT = "timed_out"  # not done within VIDEO_TIMEOUT_SECONDS
+    PICTURE_CHANGED = "picture_changed"  # the scene was redrawn before the job was sent
+    INTERNAL = "internal"  # an unexpected error on our side (logged)
+    INTERRUPTED = "interrupted"  # its process died while sending it: never sent again
+    SUPERSEDED = "superseded"  # Regenerate dropped it with the old picture
+
+
 ACTIVE_STATES: Final = frozenset(
     {JobState.QUEUED, JobState.SUBMITTING, JobState.SUBMITTED, JobState.DOWNLOADING}
 )
@@ -75,8 +95,8 @@ TRANSITIONS: Final[Mapping[JobState, frozenset[JobState]]] = {
 }
 log = logging.getLogger(__name__)
 
-INTERRUPTED: Final = "interrupted"
-SUPERSEDED: Final = "superseded"
+INTERRUPTED: Final = JobFailure.INTERRUPTED
+SUPERSEDED: Final = JobFailure.SUPERSEDED
 DEFAULT_LEASE: Final = timedelta(seconds=30)
 MAX_LEASE: Final = timedelta(seconds=30)
 
@@ -99,7 +119,8 @@ class VideoJob:
     usage_id: int | None  # the video's quota reservation, settled when the job finishes
     state: JobState
     provider_request_id: str | None
-    reason: str | None
+    reason: JobFailure | None  # why it failed
+    provider_reason: str | None  # the provider's own words about it, if it gave any
     attempts: int  # polls so far; drives the loop's back-off
     reported: bool
     created_at: datetime
@@ -123,8 +144,21 @@ class JobRecovery:
     resumed_downloads: list[VideoJob]
 
 
+def _failure(row: Row) -> tuple[JobFailure | None, str | None]:
+    """The stored code and the provider's words. A process of an older version may still write
+    a sentence (several processes on one PostgreSQL): it is kept as the provider's words."""
+    code, words = row["reason"], row["provider_reason"]
+    if code is None:
+        return None, words
+    try:
+        return JobFailure(code), words
+    except ValueError:
+        return JobFailure.VIDEO_FAILED, code
+
+
 def _job(row: Row) -> VideoJob:
     submitted_at, lease_until = row["submitted_at"], row["lease_until"]
+    reason, provider_reason = _failure(row)
     return VideoJob(
         id=row["id"],
         scene_id=row["scene_id"],
@@ -135,7 +169,8 @@ def _job(row: Row) -> VideoJob:
         usage_id=row["usage_id"],
         state=JobState(row["state"]),
         provider_request_id=row["provider_request_id"],
-        reason=row["reason"],
+        reason=reason,
+        provider_reason=provider_reason,
         attempts=row["attempts"],
         reported=bool(row["reported"]),
         created_at=from_db_time(row["created_at"]),
@@ -164,6 +199,7 @@ _MOVE = """UPDATE video_jobs SET
         submitted_at = COALESCE(:submitted_at, submitted_at),
         next_poll_at = COALESCE(:next_poll_at, next_poll_at),
         reason = COALESCE(:reason, reason),
+        provider_reason = COALESCE(:provider_reason, provider_reason),
         attempts = attempts + :polled,
         lease_owner = CASE WHEN :hold = 1 THEN lease_owner ELSE NULL END,
         lease_until = CASE WHEN :hold = 1 THEN :lease_end ELSE NULL END
@@ -305,7 +341,7 @@ class VideoJobRepository:
         params = {"now": to_db_time(moment), "all_leases": int(all_leases)}
         async with self._db.transaction() as tx:
             await tx.execute(_RELEASE_INTERRUPTED, params)
-            interrupted = await tx.fetch_all(_INTERRUPT, params | {"reason": INTERRUPTED})
+            interrupted = await tx.fetch_all(_INTERRUPT, params | {"reason": INTERRUPTED.value})
             resumed = await tx.fetch_all(_RESUME, params)
             if all_leases:
                 await tx.execute(_END_LEASES)
@@ -396,11 +432,21 @@ class VideoJobRepository:
         """downloading → done: the MP4 is committed to disk (the message is `reported` next)."""
         return await self._move(job_id, {JobState.DOWNLOADING}, JobState.DONE)
 
-    async def fail(self, job_id: int, reason: str) -> VideoJob:
-        """Any unfinished state → failed, keeping why (shown to the member)."""
-        return await self._move(job_id, set(ACTIVE_STATES), JobState.FAILED, reason=reason)
+    async def fail(
+        self, job_id: int, reason: JobFailure, provider_reason: str | None = None
+    ) -> VideoJob:
+        """Any unfinished state → failed, keeping why and the provider's own words."""
+        return await self._move(
+            job_id,
+            set(ACTIVE_STATES),
+            JobState.FAILED,
+            reason=JobFailure(reason),
+            provider_reason=provider_reason,
+        )
 
-    async def cancel_active(self, scene_id: int, reason: str = SUPERSEDED) -> VideoJob | None:
+    async def cancel_active(
+        self, scene_id: int, reason: JobFailure = SUPERSEDED
+    ) -> VideoJob | None:
         """Fail the scene's unfinished job, if any (Regenerate drops the old picture's video).
 
         Marked reported: the caller is replacing the message itself. A worker still holding
@@ -411,7 +457,7 @@ class VideoJobRepository:
                 WHERE scene_id = ?
                 AND state IN ('queued', 'submitting', 'submitted', 'downloading')
                 RETURNING *""",
-            (reason, to_db_time(self._clock()), scene_id),
+            (JobFailure(reason).value, to_db_time(self._clock()), scene_id),
         )
         return _job(row) if row is not None else None
 
@@ -449,7 +495,8 @@ class VideoJobRepository:
         request_id: str | None = None,
         submitted_at: datetime | None = None,
         next_poll_at: datetime | None = None,
-        reason: str | None = None,
+        reason: JobFailure | None = None,
+        provider_reason: str | None = None,
         polled: int = 0,
         hold: bool = False,
     ) -> VideoJob:
@@ -468,7 +515,8 @@ class VideoJobRepository:
             "request_id": request_id,
             "submitted_at": to_db_time(submitted_at) if submitted_at else None,
             "next_poll_at": to_db_time(next_poll_at) if next_poll_at else None,
-            "reason": reason,
+            "reason": reason.value if reason is not None else None,
+            "provider_reason": provider_reason,
             "polled": polled,
         }
         row = await self._db.fetch_one(_MOVE, params)

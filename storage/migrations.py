@@ -181,6 +181,53 @@ JOB_LEASES = Migration(
     ),
 )
 
+# Until version 7 `reason` held the sentence members read (or the codes interrupted, superseded).
+# A failure is now a code (storage/jobs.py JobFailure) plus the provider's own words, and the
+# sentence is made when shown (bot/errors.py). Every sentence the bot wrote maps to its code;
+# what is left are the words of a job xAI failed. Video jobs were only ever xAI's.
+FAILURE_CODES = Migration(
+    7,
+    "video job failures: a code plus the provider's own words",
+    (
+        "ALTER TABLE video_jobs ADD COLUMN provider_reason TEXT",
+        "UPDATE video_jobs SET provider_reason = reason WHERE reason IS NOT NULL",
+        """UPDATE video_jobs SET reason = CASE
+                WHEN provider_reason IN ('interrupted', 'superseded') THEN provider_reason
+                WHEN provider_reason = 'it was not ready in time' THEN 'timed_out'
+                WHEN provider_reason = 'the picture changed' THEN 'picture_changed'
+                WHEN provider_reason = 'something went wrong on our side' THEN 'internal'
+                WHEN provider_reason LIKE 'The provider declined this prompt. xAI said: %'
+                    THEN 'declined'
+                WHEN provider_reason = 'xAI is busy right now; try again in a minute.'
+                    THEN 'busy'
+                WHEN provider_reason = 'xAI took too long to answer; try again.'
+                    THEN 'provider_timeout'
+                WHEN provider_reason = 'Grok Imagine Video is not available from xAI right now; '
+                    || 'pick another model.' THEN 'model_gone'
+                WHEN provider_reason = 'That model is unavailable on this bot right now; '
+                    || 'pick another one from `/models`.' THEN 'misconfigured'
+                WHEN provider_reason = 'xAI made a file larger than this bot accepts.'
+                    THEN 'too_large'
+                WHEN provider_reason = 'xAI sent back something unusable; try again.'
+                    THEN 'unusable'
+                WHEN provider_reason = 'xAI could not do this; try again, '
+                    || 'or pick another model from `/models`.' THEN 'provider_error'
+                WHEN provider_reason IN
+                    ('the video expired', 'the job expired at xAI', 'xAI no longer knows this job')
+                    THEN 'expired'
+                ELSE 'video_failed' END
+            WHERE provider_reason IS NOT NULL""",
+        # Only the provider's words stay: a refusal's reason, and what xAI said of its job.
+        """UPDATE video_jobs SET provider_reason = CASE
+                WHEN reason = 'declined' THEN substr(provider_reason, 46)
+                WHEN reason IN ('video_failed', 'expired')
+                    AND provider_reason NOT IN ('the video failed', 'the video expired')
+                    THEN provider_reason
+                END
+            WHERE provider_reason IS NOT NULL""",
+    ),
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CORE,
     USAGE_OUTCOME,
@@ -188,6 +235,7 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     TOLD_NUMBERS,
     MEDIA,
     JOB_LEASES,
+    FAILURE_CODES,
 )
 LATEST_VERSION: Final = MIGRATIONS[-1].version
 

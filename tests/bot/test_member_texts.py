@@ -6,13 +6,23 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import provider_text, quota_text
+from bot.errors import failure_of, provider_text, quota_text, video_failure_text
 from bot.render import scene_embed, settings_embed
 from bot.scene_card import SceneCard, VideoBadge
 from bot.tiers import Tier
-from providers.errors import ContentRefused, InvalidRequest, InvalidResponse, ProviderError
+from providers.errors import (
+    ContentRefused,
+    InvalidRequest,
+    InvalidResponse,
+    Misconfigured,
+    ProviderError,
+    ProviderTimeout,
+    RateLimited,
+    TooLarge,
+    Unavailable,
+)
 from providers.models_file import load_catalog
-from storage import GuildSettings, QuotaExceeded
+from storage import GuildSettings, JobFailure, QuotaExceeded
 
 RESETS = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -68,3 +78,46 @@ def test_settings_say_one_reference_photo_not_one_photos() -> None:
     embed = settings_embed(GuildSettings(1), tier, load_catalog(None))
     quotas = {f.name: f.value for f in embed.fields}["Quotas per day"]
     assert quotas == "1 scene (1 per member), 1 video, 1 reference photo per story"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        ContentRefused("xAI", "Rejected by content moderation"),
+        RateLimited("xAI", "slow down"),
+        Unavailable("xAI", "503"),
+        ProviderTimeout("xAI", "read timeout"),
+        Misconfigured("xAI", "bad key"),
+        TooLarge("xAI", "over the cap"),
+        InvalidResponse("xAI", "not JSON"),
+        InvalidRequest("xAI", "bad duration"),
+    ],
+)
+def test_a_video_job_failed_by_a_provider_error_reads_as_that_error_would(
+    error: ProviderError,
+) -> None:
+    assert video_failure_text(failure_of(error), error.reason) == provider_text(error)
+
+
+@pytest.mark.parametrize(
+    ("failure", "words", "text"),
+    [
+        (JobFailure.EXPIRED, None, "the video expired"),
+        (JobFailure.EXPIRED, "the job expired at xAI", "the job expired at xAI"),
+        (JobFailure.VIDEO_FAILED, None, "the video failed"),
+        (JobFailure.VIDEO_FAILED, "the GPU caught fire", "the GPU caught fire"),
+        (JobFailure.INTERRUPTED, None, "a restart interrupted it; press Animate to try again"),
+    ],
+)
+def test_a_failed_video_says_the_providers_words_or_what_happened(
+    failure: JobFailure, words: str | None, text: str
+) -> None:
+    assert video_failure_text(failure, words) == text
+
+
+def test_every_failure_code_has_words_for_members() -> None:
+    for failure in JobFailure:
+        text = video_failure_text(failure, "its reason")
+        assert text
+        assert text != failure.value
+        assert "_" not in text, "a code never reaches a member"

@@ -12,6 +12,7 @@ from storage import (
     INTERRUPTED,
     IllegalTransition,
     JobAlreadyActive,
+    JobFailure,
     JobState,
     LeaseLost,
     NotFound,
@@ -59,7 +60,7 @@ MOVES: dict[str, tuple[Move, JobState, set[JobState]]] = {
     ),
     "mark_done": (lambda s, j: s.jobs.mark_done(j), JobState.DONE, {JobState.DOWNLOADING}),
     "fail": (
-        lambda s, j: s.jobs.fail(j, "provider said no"),
+        lambda s, j: s.jobs.fail(j, JobFailure.DECLINED, "provider said no"),
         JobState.FAILED,
         {JobState.QUEUED, JobState.SUBMITTING, JobState.SUBMITTED, JobState.DOWNLOADING},
     ),

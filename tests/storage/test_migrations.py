@@ -52,6 +52,13 @@ SEED_AT_VERSION: dict[int, list[str]] = {
         """UPDATE video_jobs SET lease_owner = 'host:1:ab12cd34',
             lease_until = '2026-05-01T11:00:30.000000Z' WHERE id = 5""",
     ],
+    7: [
+        """INSERT INTO video_jobs (id, scene_id, guild_id, channel_id, image_version, state,
+            reason, provider_reason, reported, created_at, updated_at, next_poll_at)
+            VALUES (6, 70, 1001, 2002, 0, 'failed', 'declined', 'no dragons', 1,
+            '2026-05-01T10:00:00.000000Z', '2026-05-01T10:00:00.000000Z',
+            '2026-05-01T10:00:00.000000Z')""",
+    ],
 }
 
 

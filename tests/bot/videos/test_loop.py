@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.video_loop import BATCH, CONCURRENCY, SLICES, SPREAD, VideoLoop
 from bot.videos import VideoService
-from storage import JobState, Storage, VideoJob
+from storage import JobFailure, JobState, Storage, VideoJob
 from tests.bot.videos.conftest import POLL, Clock, queue_job, state_of, videos_counted
 from tests.fakes.xai_api import POLL as POLL_ROUTE
 from tests.fakes.xai_api import VIDEOS, XAIStandin
@@ -94,7 +94,7 @@ async def test_a_job_deleted_under_the_loop_does_not_cost_the_others_their_repor
     reports = Reports()
     finished = await queue_job(videos, 1)
     await storage.jobs.claim(finished.id)
-    await storage.jobs.fail(finished.id, "the job failed")
+    await storage.jobs.fail(finished.id, JobFailure.VIDEO_FAILED, "the job failed")
     doomed = await queue_job(videos, 2)
     xai.route_latency[VIDEOS] = 0.5  # the submit is in flight while the story is deleted
     tick = asyncio.create_task(VideoLoop(videos, reports).tick())

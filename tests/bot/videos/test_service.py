@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.errors import Refusal
+from bot.errors import Refusal, video_failure_text
 from bot.videos import VideoService
 from storage import JobState, Storage, UsageKind, VideoJob
 from tests.bot.videos.conftest import (
@@ -44,11 +44,16 @@ async def settle(videos: VideoService, clock: Clock, *jobs: VideoJob) -> list[Vi
     raise AssertionError(f"jobs never finished: {current}")
 
 
+def shown(job: VideoJob) -> str:
+    """Why the scene message says there is no video."""
+    assert job.state is JobState.FAILED
+    assert job.reason is not None
+    return video_failure_text(job.reason, job.provider_reason)
+
+
 async def failure_of(videos: VideoService, clock: Clock, job: VideoJob) -> str:
     (failed,) = await settle(videos, clock, job)
-    assert failed.state is JobState.FAILED
-    assert failed.reason is not None
-    return failed.reason
+    return shown(failed)
 
 
 async def test_a_queued_job_is_submitted_polled_downloaded_and_counted(
@@ -99,7 +104,7 @@ async def test_a_job_that_raises_unexpectedly_is_failed_and_the_others_carry_on(
     picture.unlink()
     picture.mkdir()  # reading the picture raises IsADirectoryError: a fault nobody expects
     failed, *done = await settle(videos, clock, bad, *good)
-    assert (failed.state, failed.reason) == (JobState.FAILED, "something went wrong on our side")
+    assert shown(failed) == "something went wrong on our side"
     assert [job.state for job in done] == [JobState.DONE] * 2
     assert await videos_counted(storage) == 2, "the failed one is not counted"
 
@@ -201,8 +206,7 @@ async def test_a_job_is_given_up_once_past_the_timeout_and_not_before(
     assert (await state_of(storage, job)).state is JobState.SUBMITTED, "on the dot: still waited"
     clock.now = job.created_at + TIMEOUT + POLL * 6
     await step(videos, clock)
-    failed = await state_of(storage, job)
-    assert (failed.state, failed.reason) == (JobState.FAILED, "it was not ready in time")
+    assert shown(await state_of(storage, job)) == "it was not ready in time"
     assert await videos_counted(storage) == 0
 
 
