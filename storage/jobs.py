@@ -25,7 +25,6 @@ so a finished video is not lost when a Discord edit fails (see `unreported`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import secrets
@@ -377,8 +376,10 @@ class VideoJobRepository:
             yield
         finally:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            # Waited for, not awaited: `await task` would raise its CancelledError, and
+            # suppressing that would also swallow a cancel of this block's own task (a loop
+            # being stopped), which then carried on after its database was closed.
+            await asyncio.wait({task})
 
     async def claim_plan(self) -> list[str]:
         """SQLite's EXPLAIN QUERY PLAN of the claim statement (the bench and a test check

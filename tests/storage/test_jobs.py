@@ -385,3 +385,24 @@ async def test_a_job_remembers_the_quota_reservation_it_settles_later(storage: S
     )
     assert (await storage.jobs.get(job.id)) == job
     assert job.usage_id == entry.id
+
+
+async def test_a_worker_cancelled_while_its_lease_renewal_stops_is_cancelled(
+    storage: Storage,
+) -> None:
+    """A video loop stopped at shutdown must stop: the cancel may arrive while the lease
+    renewal is being stopped, and must not be mistaken for the renewal's own."""
+    carried_on: list[bool] = []
+
+    async def worker() -> None:
+        async with storage.jobs.leases_kept():
+            pass
+        carried_on.append(True)
+        await asyncio.sleep(5)
+
+    task = asyncio.create_task(worker())
+    await asyncio.sleep(0)  # the worker runs until it waits for the renewal to stop
+    task.cancel()
+    await asyncio.wait({task}, timeout=2)
+    assert task.cancelled()
+    assert carried_on == []
