@@ -219,10 +219,19 @@ class StoryService:
             video_mode=settings.video_default if video is None else video,
         )
         await self._store_photos(story, photos)
-        return await self._next_scene(ticket, story, None)
+        return await self._next_scene(ticket, story, None, new_with=photos)
 
-    async def _next_scene(self, ticket: Ticket, story: Story, direction: str | None) -> Made:
-        earlier = await self._told(story.id)
+    async def _next_scene(
+        self,
+        ticket: Ticket,
+        story: Story,
+        direction: str | None,
+        *,
+        new_with: Sequence[ReferenceImage] | None = None,
+    ) -> Made:
+        """`new_with`: the story was just created with these photos, so it has no scenes yet and
+        its references need not be read back (two storage round trips fewer per /story start)."""
+        earlier = [] if new_with is not None else await self._told(story.id)
         text = await self.writer.write(
             SceneContext(story.premise, tuple(s.text for s in earlier), direction)
         )
@@ -233,7 +242,8 @@ class StoryService:
             channel_id=ticket.actor.channel_id,
             direction=direction,
         )
-        drawn = await self._draw(ticket, story, scene, earlier[-1] if earlier else None)
+        previous = earlier[-1] if earlier else None
+        drawn = await self._draw(ticket, story, scene, previous, photos=new_with)
         badge, detail = await self._queue_video_if_due(ticket, story, drawn.scene)
         # The number the database gave the drawn scene, not one counted before the insert: two
         # scenes of one story made at the same instant each show their own (SPEC §10).
@@ -258,12 +268,19 @@ class StoryService:
         return Made(card, drawn.cost_usd)
 
     async def _draw(
-        self, ticket: Ticket, story: Story, scene: Scene, previous: Scene | None
+        self,
+        ticket: Ticket,
+        story: Story,
+        scene: Scene,
+        previous: Scene | None,
+        *,
+        photos: Sequence[ReferenceImage] | None = None,
     ) -> Drawn:
-        """Draw and store the scene's picture, with the model that draws by the date of the call."""
+        """Draw and store the scene's picture, with the model that draws by the date of the call;
+        `photos`: the story's reference photos when the caller holds them already."""
         resolved = self.policy.at_call(ticket.resolved, ticket.tier)
         spec = resolved.spec
-        references = await self._references(story, previous, spec.max_references)
+        references = await self._references(story, previous, spec.max_references, photos)
         prompt = f"{story.premise}\n\nIllustrate this scene:\n{scene.text}"
         quality = ticket.tier.image_quality if spec.takes_quality else None
         request = ImageRequest(prompt, references, quality)
@@ -294,15 +311,23 @@ class StoryService:
             )
 
     async def _references(
-        self, story: Story, previous: Scene | None, limit: int
+        self,
+        story: Story,
+        previous: Scene | None,
+        limit: int,
+        known: Sequence[ReferenceImage] | None = None,
     ) -> tuple[ReferenceImage, ...]:
-        """The member's photos first (they matter most), then the previous scene for continuity."""
-        photos = [
-            ReferenceImage(
-                await self.storage.media.read_reference(story.id, p.file_name), p.mime_type
-            )
-            for p in (await self.storage.stories.references(story.id))[:limit]
-        ]
+        """The member's photos first (they matter most), then the previous scene for continuity;
+        the photos are read from storage unless `known`."""
+        if known is not None:
+            photos = list(known[:limit])
+        else:
+            photos = [
+                ReferenceImage(
+                    await self.storage.media.read_reference(story.id, p.file_name), p.mime_type
+                )
+                for p in (await self.storage.stories.references(story.id))[:limit]
+            ]
         if previous is not None and len(photos) < limit and limit > 1:
             png = await self.storage.media.read_image(previous.id)
             if png is not None:
