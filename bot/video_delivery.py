@@ -30,25 +30,14 @@ POST_GRACE = timedelta(minutes=16)
 
 async def deliver(bot: StoryBot, job: VideoJob) -> bool:
     """True once the message shows the outcome (or can never show it); False to retry later."""
-    services = bot.services
-    scene = await services.storage.scenes.get(job.scene_id)
+    scene = await bot.services.storage.scenes.get(job.scene_id)
     if scene is None:
         return True  # the story was deleted
     if scene.message_id is None:  # not posted yet, or it never reached Discord
         return utc_now() - job.created_at > POST_GRACE
     if scene.image_version != job.image_version:
         return True  # Regenerate replaced the picture (and the message) since
-    card = await services.cards.stored(scene.id)
-    video = None
-    if job.state is JobState.DONE:
-        media = services.storage.media
-        size = await media.video_size(scene.id)
-        if size is None:
-            card = _with(card, VideoBadge.FAILED, VIDEO_FILE_MISSING)
-        elif size > upload_limit(bot, job.guild_id):
-            card = _with(card, VideoBadge.TOO_LARGE, None)
-        else:
-            video = await media.read_video(scene.id)
+    card, video = await _outcome(bot, job)
     channel = bot.get_partial_messageable(scene.channel_id, guild_id=job.guild_id)
     try:
         message = await channel.fetch_message(scene.message_id)
@@ -69,6 +58,20 @@ async def deliver(bot: StoryBot, job: VideoJob) -> bool:
         log.warning("editing scene %s failed (%s); retrying next tick", scene.id, exc.status)
         return False
     return True
+
+
+async def _outcome(bot: StoryBot, job: VideoJob) -> tuple[SceneCard, bytes | None]:
+    """The scene as it is now, and the MP4 to attach if the job made one that fits here."""
+    media = bot.services.storage.media
+    card = await bot.services.cards.stored(job.scene_id)
+    if job.state is not JobState.DONE:
+        return card, None
+    size = await media.video_size(job.scene_id)
+    if size is None:
+        return _with(card, VideoBadge.FAILED, VIDEO_FILE_MISSING), None
+    if size > upload_limit(bot, job.guild_id):
+        return _with(card, VideoBadge.TOO_LARGE, None), None
+    return card, await media.read_video(job.scene_id)
 
 
 async def _tell_requester(
