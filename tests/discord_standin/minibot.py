@@ -56,8 +56,8 @@ class Continue(
 
 
 class MiniBot(discord.Client):
-    def __init__(self) -> None:
-        super().__init__(intents=discord.Intents.default(), guild_ready_timeout=0.05)
+    def __init__(self, **options: Any) -> None:  # Any: discord.Client's keyword options
+        super().__init__(intents=discord.Intents.default(), guild_ready_timeout=0.05, **options)
         self.tree = app_commands.CommandTree(self)
         self.seen: list[discord.Interaction] = []
         self.references: list[bytes] = []
@@ -68,6 +68,14 @@ class MiniBot(discord.Client):
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         self.seen.append(interaction)
+
+
+class ShardedMiniBot(MiniBot, discord.AutoShardedClient):
+    """MiniBot on discord.py's AutoShardedClient: `shard_ids=[…], shard_count=n`."""
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py waits 5 s before every IDENTIFY but a process's first; these tests run
+        one shard per client, and say themselves when the next may identify."""
 
 
 def _add_commands(bot: MiniBot) -> None:

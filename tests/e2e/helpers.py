@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from tests.e2e.harness import Harness
-from tests.fakes.discord import InteractionRecord, StoredMessage, Upload, User
+from tests.fakes.discord import Guild, InteractionRecord, StoredMessage, Upload, User
 from tests.fakes.discord.interactions import OptionValue
 from tests.fakes.discord.model import JSON
 from tests.fakes.openai_api import EDITS, GENERATIONS
@@ -40,6 +40,7 @@ async def start_story(
     options: Mapping[str, OptionValue] | None = None,
     attachments: Mapping[str, Upload] | None = None,
     user: User | int | None = None,
+    guild: Guild | None = None,
 ) -> StoredMessage:
     """`/story start` that must succeed; returns the public scene message."""
     ix = await harness.discord.slash(
@@ -48,6 +49,7 @@ async def start_story(
         options={"premise": premise, **(options or {})},
         attachments=attachments,
         user=user,
+        guild=guild,
     )
     message = await ix.wait_for_final()
     assert message is not None, "the story did not end in a message"

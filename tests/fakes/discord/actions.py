@@ -138,8 +138,6 @@ class MemberActions:
         permissions: int,
         locale: str,
     ) -> Invoker:
-        if self.gateway.current is None or self.gateway.current.invalid:
-            raise RuntimeError("no gateway session: connect the client first")
         state = self.state
         guild = guild or (
             state.guild_of(channel.id) if channel else next(iter(state.guilds.values()))
@@ -154,6 +152,9 @@ class MemberActions:
     async def _send(
         self, invoker: Invoker, kind: int, data: JSON, message: StoredMessage | None, wait_ack: bool
     ) -> InteractionRecord:
+        if self.gateway.session_for(invoker.guild.id if invoker.guild else None) is None:
+            where = f"guild {invoker.guild.id}" if invoker.guild else "a DM"
+            raise RuntimeError(f"no gateway session for the shard of {where}: connect it first")
         state = self.state
         ident = state.ids.next()
         token = interaction_token(ident)

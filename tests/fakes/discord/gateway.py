@@ -1,4 +1,8 @@
-"""The gateway: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats, RESUME, dispatches."""
+"""The gateway: HELLO, IDENTIFY → READY + GUILD_CREATE, heartbeats, RESUME, dispatches.
+
+Several sessions may be live at once, one per shard (`sharding.py`): a guild's events go only
+to the session of its shard, events without a guild to shard 0's, as Discord does.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from aiohttp import WSMsgType, web
 
 from tests.fakes.discord import payloads
 from tests.fakes.discord.model import JSON
+from tests.fakes.discord.sharding import UNSHARDED, Identify, Shard, ShardRules, shard_of
 from tests.fakes.discord.state import State
 
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, VOICE, RESUME = 0, 1, 2, 3, 4, 6
@@ -84,6 +89,7 @@ class Connection:
 class Session:
     id: str
     intents: int
+    shard: Shard = UNSHARDED
     seq: int = 0
     events: list[JSON] = field(default_factory=list)
     connection: Connection | None = None
@@ -98,7 +104,8 @@ class Gateway:
         self.heartbeat_interval_ms = heartbeat_interval_ms
         self.resume_url = ""
         self.sessions: dict[str, Session] = {}
-        self.current: Session | None = None
+        self.current: Session | None = None  # the latest identified or resumed
+        self.rules = ShardRules()
         self.live: set[Connection] = set()
         self.connections = self.identifies = self.resumes = self.heartbeats = 0
         self.connection_paths: list[str] = []
@@ -109,6 +116,22 @@ class Gateway:
         """A session is identified (READY and every GUILD_CREATE sent) and its socket is open."""
         current = self.current
         return bool(current and current.ready and not current.invalid and current.connection)
+
+    @property
+    def connected_shards(self) -> set[Shard]:
+        """The shards with a session that is identified and has its socket open."""
+        sessions = self.sessions.values()
+        return {s.shard for s in sessions if s.ready and not s.invalid and s.connection}
+
+    def session_for(self, guild_id: int | None) -> Session | None:
+        """The session that gets a guild's events (None: an event of no guild, shard 0): of the
+        newest session's shard count, the newest valid session of that guild's shard."""
+        valid = [s for s in self.sessions.values() if not s.invalid]
+        if not valid:
+            return None
+        count = valid[-1].shard[1]
+        wanted = (0 if guild_id is None else shard_of(guild_id, count), count)
+        return next((s for s in reversed(valid) if s.shard == wanted), None)
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
@@ -164,25 +187,46 @@ class Gateway:
         if data.get("token") != self.state.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return None
-        session = Session(secrets.token_hex(16), int(data.get("intents") or 0), connection=conn)
+        judged = self._judge(data)
+        if judged.refusal is not None:
+            await self._refuse(conn, judged)
+            return None
+        session = Session(
+            secrets.token_hex(16), int(data.get("intents") or 0), judged.shard, connection=conn
+        )
         self.sessions[session.id] = session
         self.current = session
         self.identifies += 1
         if self.ready_delay:
             await asyncio.sleep(self.ready_delay)
         state = self.state
+        shard_id, count = session.shard
+        guilds = [g for g in state.guilds.values() if shard_of(g.id, count) == shard_id]
         ready = payloads.ready(
             bot=state.bot,
             app_id=state.application_id,
-            guilds=list(state.guilds.values()),
+            guilds=guilds,
             session_id=session.id,
             resume_url=self.resume_url,
+            shard=session.shard,
         )
         await self._send(session, "READY", ready)
-        for guild in list(state.guilds.values()):
+        for guild in guilds:
             await self._send(session, "GUILD_CREATE", payloads.guild_create(guild))
         session.ready = True
         return session
+
+    def _judge(self, data: JSON) -> Identify:
+        live = [s.shard for s in self.sessions.values() if s.connection and not s.invalid]
+        return self.rules.judge(data.get("shard"), live, self.state.guilds)
+
+    async def _refuse(self, conn: Connection, judged: Identify) -> None:
+        refusal = judged.refusal
+        assert refusal is not None
+        if refusal.close_code is None:  # the identify rate limit: not resumable, try again
+            await conn.send({"op": INVALID_SESSION, "d": False, "s": None, "t": None})
+        else:
+            await conn.ws.close(code=refusal.close_code, message=refusal.reason.encode())
 
     async def _resume(self, conn: Connection, data: JSON) -> Session | None:
         if data.get("token") != self.state.token:
@@ -225,8 +269,10 @@ class Gateway:
             await session.connection.send(payload)
 
     async def dispatch(self, event: str, data: JSON) -> bool:
-        """Send to the current session, or buffer it for its RESUME; False if there is none."""
-        session = self.current
+        """Send to the session of the event's guild's shard, or buffer it for its RESUME;
+        False if there is none."""
+        raw = data.get("guild_id")
+        session = self.session_for(int(str(raw)) if raw else None)
         if session is None or session.invalid:
             return False
         if event.startswith("MESSAGE_") and not session.intents & GUILD_MESSAGES:

@@ -26,6 +26,18 @@ class Snowflakes:
             self._increment += 1
             if self._increment > 0xFFF:  # 4096 ids in one millisecond: borrow the next one
                 self._last_ms, self._increment = self._last_ms + 1, 0
+        return self._compose()
+
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """The next id whose guild Discord would put on `shard_id` of `shard_count`
+        (`(id >> 22) % shard_count`): the millisecond moves on, at most shard_count - 1."""
+        self.next()
+        behind = (shard_id - (self._last_ms - DISCORD_EPOCH_MS)) % shard_count
+        if behind:
+            self._last_ms, self._increment = self._last_ms + behind, 0
+        return self._compose()
+
+    def _compose(self) -> int:
         stamp = self._last_ms - DISCORD_EPOCH_MS
         return (stamp << 22) | (self._worker << 17) | (self._process << 12) | self._increment
 

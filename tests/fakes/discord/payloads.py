@@ -240,7 +240,15 @@ def _resolve_embed_files(embeds: list[JSON], attachments: list[JSON]) -> list[JS
     return resolved
 
 
-def ready(*, bot: User, app_id: int, guilds: list[Guild], session_id: str, resume_url: str) -> JSON:
+def ready(
+    *,
+    bot: User,
+    app_id: int,
+    guilds: list[Guild],
+    session_id: str,
+    resume_url: str,
+    shard: tuple[int, int],
+) -> JSON:
     return {
         "v": 10,
         "user": {**user(bot), "verified": True, "mfa_enabled": False, "email": None},
@@ -248,7 +256,7 @@ def ready(*, bot: User, app_id: int, guilds: list[Guild], session_id: str, resum
         "session_id": session_id,
         "session_type": "normal",
         "resume_gateway_url": resume_url,
-        "shard": [0, 1],
+        "shard": list(shard),
         "application": {"id": str(app_id), "flags": 1 << 23},
         "private_channels": [],
         "relationships": [],

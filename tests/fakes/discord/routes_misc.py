@@ -12,13 +12,15 @@ from tests.fakes.discord.http_support import (
     form_error,
     json_response,
 )
+from tests.fakes.discord.sharding import ShardRules
 from tests.fakes.discord.state import State
 
 
 class MiscRoutes:
-    def __init__(self, state: State, gateway_url: str) -> None:
+    def __init__(self, state: State, gateway_url: str, rules: ShardRules) -> None:
         self.state = state
         self.gateway_url = gateway_url
+        self.rules = rules
 
     def routes(self) -> list[web.RouteDef]:
         app = f"{API_PREFIX}/applications/{{app_id}}"
@@ -54,8 +56,7 @@ class MiscRoutes:
         return json_response({"url": self.gateway_url})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
-        limit = {"total": 1000, "remaining": 999, "reset_after": 14_400_000, "max_concurrency": 1}
-        return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        return json_response(self.rules.gateway_bot(self.gateway_url))
 
     def _scope(self, request: web.Request) -> int | None:
         if request.match_info["app_id"] != str(self.state.application_id):

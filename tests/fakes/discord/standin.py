@@ -98,7 +98,7 @@ class DiscordStandin(MemberActions):
             state, announce.announce, self.ack_deadline, self.token_ttl
         )
         app.add_routes(interactions.routes())
-        app.add_routes(MiscRoutes(state, self.gateway_url).routes())
+        app.add_routes(MiscRoutes(state, self.gateway_url, self.gateway.rules).routes())
         app.add_routes([web.get("/gateway", self.gateway.handle)])
         app.add_routes([web.get("/gateway/resume", self.gateway.handle)])
         self._runner = web.AppRunner(app, handle_signals=False)
@@ -158,6 +158,11 @@ class DiscordStandin(MemberActions):
     @property
     def channel(self) -> Channel:
         return self.guild.text_channel
+
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> Guild:
+        """Another guild with the bot in it, before the client connects (its GUILD_CREATE comes
+        with READY); `shard=(id, count)` puts it on that shard."""
+        return self.state.add_guild(name, shard)
 
     def add_user(
         self, username: str, guild: Guild | None = None, *, ident: int | None = None

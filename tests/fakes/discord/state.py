@@ -101,8 +101,9 @@ class State:
         for number in range(1, guild_count + 1):
             self.add_guild(f"Story Guild {number}")
 
-    def add_guild(self, name: str) -> Guild:
-        guild_id = self.ids.next()
+    def add_guild(self, name: str, shard: tuple[int, int] | None = None) -> Guild:
+        """A guild with the bot in it; `shard=(id, count)` picks an id on that shard."""
+        guild_id = self.ids.next() if shard is None else self.ids.next_on_shard(*shard)
         everyone = Role(guild_id, "@everyone", MEMBER_PERMISSIONS)
         bot_role = Role(self.ids.next(), self.bot.username, 0, position=1, managed=True)
         text = Channel(self.ids.next(), guild_id, "stories")
