@@ -110,7 +110,7 @@ class Policy(Lineup):
             return resolved
         now = self.for_tier(resolved.spec.key, tier)
         if now is None:
-            raise Refusal("No image model is available on this server right now.")
+            raise Refusal(NO_MODEL_HERE)
         return now
 
     async def _typed(self, guild_id: int, typed: str, tier: Tier) -> Resolved:

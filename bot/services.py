@@ -1,16 +1,17 @@
 """The story flow: cheap checks → quota → scene writer → image provider → storage.
 
 No Discord here: cogs and buttons hand in ids and attachment readers and get `SceneCard`s back
-(assembled by bot/scene_card.py). The server's tier is read once per interaction, at its check,
-and travels on the ticket. Every method that spends a quota slot settles it: counted on success
-(at the provider's own cost where it reported one), released on failure.
+(assembled by bot/scene_card.py; reference photos are bot/photos.py's). The server's tier is
+read once per interaction, at its check, and travels on the ticket. Every method that spends a
+quota slot settles it: counted on success (at the provider's own cost where it reported one),
+released on failure.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.errors import (
@@ -21,11 +22,11 @@ from bot.errors import (
     OTHER_SERVERS_SCENE,
     SCENE_GONE,
     Refusal,
-    photo_unusable_text,
     quota_text,
     unavailable_text,
 )
-from bot.policy import Policy, UploadInfo
+from bot.photos import ReferencePhotos, Upload
+from bot.policy import Policy
 from bot.scene_card import SceneCard, SceneCards, VideoBadge
 from bot.tiers import Tier
 from bot.videos import VideoService
@@ -37,7 +38,6 @@ from providers.base import (
     SceneWriter,
 )
 from providers.errors import ModelGone, ProviderError
-from providers.images import BadImage, prepare_reference
 from providers.registry import ModelSpec, Provider, Resolved
 from storage import QuotaExceeded, Scene, Storage, Story, UsageKind
 
@@ -52,12 +52,6 @@ class Actor:
     guild_id: int
     channel_id: int
     member_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    info: UploadInfo
-    read: Callable[[], Awaitable[bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +107,7 @@ class StoryService:
     writer: SceneWriter
     videos: VideoService
     cards: SceneCards
+    photos: ReferencePhotos
     # Scenes whose picture is being redrawn in this process: a second Regenerate meanwhile is
     # refused before it costs anything (a guild's buttons all reach the process of its shard).
     _redrawing: set[int] = field(default_factory=set, init=False)
@@ -207,7 +202,7 @@ class StoryService:
             self._redrawing.discard(ticket.scene.id)
 
     async def _start(self, ticket: StartTicket, premise: str, video: bool | None) -> Made:
-        photos = await self._read_uploads(ticket.uploads)
+        photos = await self.photos.read(ticket.uploads)
         settings = await self.policy.guild(ticket.actor.guild_id)
         story = await self.storage.stories.create(
             guild_id=ticket.actor.guild_id,
@@ -218,7 +213,7 @@ class StoryService:
             model_key=ticket.resolved.spec.key,
             video_mode=settings.video_default if video is None else video,
         )
-        await self._store_photos(story, photos)
+        await self.photos.store(story, photos)
         return await self._next_scene(ticket, story, None, new_with=photos)
 
     async def _next_scene(
@@ -280,7 +275,7 @@ class StoryService:
         `photos`: the story's reference photos when the caller holds them already."""
         resolved = self.policy.at_call(ticket.resolved, ticket.tier)
         spec = resolved.spec
-        references = await self._references(story, previous, spec.max_references, photos)
+        references = await self.photos.for_drawing(story, previous, spec.max_references, photos)
         prompt = f"{story.premise}\n\nIllustrate this scene:\n{scene.text}"
         quality = ticket.tier.image_quality if spec.takes_quality else None
         request = ImageRequest(prompt, references, quality)
@@ -309,44 +304,6 @@ class StoryService:
                 spec.display,
                 spec.key,
             )
-
-    async def _references(
-        self,
-        story: Story,
-        previous: Scene | None,
-        limit: int,
-        known: Sequence[ReferenceImage] | None = None,
-    ) -> tuple[ReferenceImage, ...]:
-        """The member's photos first (they matter most), then the previous scene for continuity;
-        the photos are read from storage unless `known`."""
-        if known is not None:
-            photos = list(known[:limit])
-        else:
-            photos = [
-                ReferenceImage(
-                    await self.storage.media.read_reference(story.id, p.file_name), p.mime_type
-                )
-                for p in (await self.storage.stories.references(story.id))[:limit]
-            ]
-        if previous is not None and len(photos) < limit and limit > 1:
-            png = await self.storage.media.read_image(previous.id)
-            if png is not None:
-                photos.append(ReferenceImage(png, "image/png"))
-        return tuple(photos)
-
-    async def _read_uploads(self, uploads: Sequence[Upload]) -> list[ReferenceImage]:
-        photos = []
-        for upload in uploads:
-            data = await upload.read()
-            try:
-                photos.append(await asyncio.to_thread(prepare_reference, data))
-            except BadImage as exc:
-                raise Refusal(photo_unusable_text(upload.info.name, str(exc))) from exc
-        return photos
-
-    async def _store_photos(self, story: Story, photos: Sequence[ReferenceImage]) -> None:
-        for position, photo in enumerate(photos):
-            await self.storage.add_reference_photo(story.id, position, photo.data, photo.mime_type)
 
     # -- video --------------------------------------------------------------------------
 

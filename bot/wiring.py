@@ -11,6 +11,7 @@ from datetime import timedelta
 from bot.book.service import StorybookService
 from bot.book.web import BookServer, web_config
 from bot.library import Library
+from bot.photos import ReferencePhotos
 from bot.policy import Policy
 from bot.scene_card import SceneCards
 from bot.services import StoryService
@@ -86,7 +87,8 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         timeout=timedelta(seconds=settings.video_timeout_seconds),
     )
     cards = SceneCards(policy, storage, videos)
-    stories = StoryService(policy, storage, images, writer, videos, cards)
+    photos = ReferencePhotos(storage)
+    stories = StoryService(policy, storage, images, writer, videos, cards, photos)
     config, why = web_config(settings)
     if config is None and settings.web_base_url:
         log.warning("storybook web server %s", why)

@@ -9,10 +9,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import EMPTY_PREMISE, Refusal, attachment_gone_text, too_long_text
+from bot.photos import Upload
 from bot.policy import UploadInfo
 from bot.render import book_message, choice_name, delete_prompt, delete_view, story_list_embed
 from bot.respond import Interaction, acknowledge, actor_of, post_answer, post_scene
-from bot.services import Upload
 from bot.video_delivery import upload_limit
 
 if TYPE_CHECKING:
