@@ -26,6 +26,7 @@ from bot.cogs.story import StoryCog
 from bot.discord_endpoints import point_discord_at
 from bot.errors import IN_SERVERS, NOT_OUR_BUTTON, RESTARTING, unknown_command_text
 from bot.event_loop import loop_factory
+from bot.identify import IdentifyTurns
 from bot.instance_lock import DataDirInUse, hold_data_dir
 from bot.presses import Presses
 from bot.render import NO_PINGS
@@ -101,6 +102,8 @@ class StoryBot(commands.AutoShardedBot):
         self.video_loop: VideoLoop | None = None
         self.draining = False  # SIGTERM came: new interactions are told to come back
         self._scenes: set[asyncio.Task[Any]] = set()
+        db = services.storage.db
+        self.identify_turns = IdentifyTurns(db, self) if db.shared else None
 
     async def setup_hook(self) -> None:
         recovery = await self.services.storage.recover_after_restart()
@@ -141,6 +144,14 @@ class StoryBot(commands.AutoShardedBot):
         await self.tree.sync()
         await meta.set(TREE_HASH_KEY, digest)
         log.info("commands synced globally")
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Processes sharing a database take turns to IDENTIFY (bot/identify.py); a process
+        alone keeps discord.py's own pacing."""
+        if self.identify_turns is None:
+            await super().before_identify_hook(shard_id, initial=initial)
+        else:
+            await self.identify_turns.take(shard_id or 0)
 
     async def on_interaction(self, interaction: discord.Interaction[StoryBot]) -> None:
         """A button (or form) whose custom_id is not in our grammar has no handler in discord.py;
@@ -185,6 +196,8 @@ class StoryBot(commands.AutoShardedBot):
     async def close(self) -> None:
         if self.video_loop is not None:
             self.video_loop.stop()
+        if self.identify_turns is not None:
+            await self.identify_turns.close()
         if self.services.web is not None:
             await self.services.web.stop()
         await super().close()

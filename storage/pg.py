@@ -159,6 +159,17 @@ class PgDatabase(Backend):
                 await asyncio.sleep(0.001 * number)
         raise StorageError(f"gave up after {MAX_SERIAL_ATTEMPTS} serialization conflicts")
 
+    @asynccontextmanager
+    async def turn(self, key: int, *, wait: float) -> AsyncIterator[None]:
+        """A session-level advisory lock on a connection kept for the block: a process that
+        dies holding it loses its connection, and PostgreSQL releases the lock with it."""
+        async with self._pool.acquire(timeout=ACQUIRE_TIMEOUT) as conn:
+            await conn.execute("SELECT pg_advisory_lock($1)", key, timeout=wait)
+            try:
+                yield
+            finally:  # the pool's reset on release unlocks too, should this statement fail
+                await conn.execute("SELECT pg_advisory_unlock($1)", key)
+
     def describe(self) -> str:
         return f"PostgreSQL at {redact(self.url)}"
 

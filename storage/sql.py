@@ -13,8 +13,8 @@ Portable SQL rules: a parameter whose type the statement cannot infer gets a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Protocol
 
 from storage.errors import StorageError
@@ -81,6 +81,12 @@ class Backend(Statements):
         """One statement whose reads and write act as one step against every other writer
         (a quota check and its hold). SQLite runs one writer at a time, so any statement is."""
         return await self.fetch_all(sql, params)
+
+    @asynccontextmanager
+    async def turn(self, key: int, *, wait: float) -> AsyncIterator[None]:
+        """Held by one process at a time among those sharing this database, for as long as the
+        block runs (waiting up to `wait` seconds for it). SQLite has one process: always free."""
+        yield
 
     @abstractmethod
     def describe(self) -> str:
