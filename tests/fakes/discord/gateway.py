@@ -68,6 +68,7 @@ class Connection:
     transport: asyncio.Transport | None
     compressor: Compressor | None  # zlib-stream or zstd-stream, when the client asks for it
     path: str
+    peer_port: int = 0  # the client's TCP port: which process holds the socket
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     dropped: bool = False
 
@@ -83,6 +84,16 @@ class Connection:
                     await self.ws.send_bytes(self.compressor.compress(text.encode()))
             except ConnectionError:
                 pass  # the socket went away; a RESUME replays what was buffered
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A dispatched event: to which shard's session, over which client port (0: buffered)."""
+
+    event: str
+    ident: str | None  # the event's `id` (an interaction's, a message's)
+    shard: Shard
+    peer_port: int
 
 
 @dataclass(slots=True)
@@ -107,6 +118,7 @@ class Gateway:
         self.current: Session | None = None  # the latest identified or resumed
         self.rules = ShardRules()
         self.live: set[Connection] = set()
+        self.deliveries: list[Delivery] = []
         self.connections = self.identifies = self.resumes = self.heartbeats = 0
         self.connection_paths: list[str] = []
         self.ready_delay = 0.0  # seconds between IDENTIFY and READY (a busy Discord is slow)
@@ -137,7 +149,14 @@ class Gateway:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         stream = COMPRESSORS.get(request.query.get("compress", ""))
-        conn = Connection(ws, request.transport, stream() if stream else None, request.path)
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        conn = Connection(
+            ws,
+            request.transport,
+            stream() if stream else None,
+            request.path,
+            peer[1] if peer else 0,
+        )
         self.connections += 1
         self.connection_paths.append(request.path)
         self.live.add(conn)
@@ -277,6 +296,11 @@ class Gateway:
             return False
         if event.startswith("MESSAGE_") and not session.intents & GUILD_MESSAGES:
             return True
+        port = session.connection.peer_port if session.connection else 0
+        ident = data.get("id")
+        self.deliveries.append(
+            Delivery(event, None if ident is None else str(ident), session.shard, port)
+        )
         await self._send(session, event, data)
         return True
 
