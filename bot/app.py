@@ -195,7 +195,7 @@ class StoryBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         if self.video_loop is not None:
-            self.video_loop.stop()
+            await self.video_loop.close()  # its tick ends before storage closes (in _main)
         if self.identify_turns is not None:
             await self.identify_turns.close()
         if self.services.web is not None:

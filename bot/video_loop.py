@@ -29,6 +29,7 @@ CONCURRENCY = 32
 BATCH = 400  # at most this many provider calls per poll interval; the rest wait their turn
 SLICES = 10  # steps per poll interval
 SPREAD = 0.5  # the share of a step over which its jobs start, one after the other
+CLOSE_CHECK_SECONDS = 1.0  # how long `close` waits for a cancelled tick before cancelling again
 # Shows a finished job on its scene message: True once it does (or never can), False to retry.
 Report = Callable[[VideoJob], Awaitable[bool]]
 
@@ -60,7 +61,16 @@ class VideoLoop:
         self.task.start()
 
     def stop(self) -> None:
+        """No further ticks; the one in flight, if any, is cancelled but may still be ending."""
         self.task.cancel()
+
+    async def close(self) -> None:
+        """Stop, and return only once the tick in flight has ended: storage and the provider's
+        clients, closed after this, are then no longer in use by a tick."""
+        task = self.task.get_task()
+        while task is not None and not task.done():
+            task.cancel()  # again each round, should a tick have swallowed the last cancel
+            await asyncio.wait({task}, timeout=CLOSE_CHECK_SECONDS)
 
     async def tick(self) -> None:
         """One step: the jobs due now, started one after the other; then the reports. Dead

@@ -137,3 +137,31 @@ async def test_a_report_that_raises_is_retried_and_never_fails_a_done_job(
     assert (await state_of(storage, job)).state is JobState.DONE
     assert len(reports.jobs) == 2
     assert await videos_counted(storage) == 1
+
+
+async def test_close_returns_once_the_tick_in_flight_has_ended(
+    videos: VideoService, storage: Storage
+) -> None:
+    """Shutdown closes storage right after the loop: a tick still running then would fail
+    against a closed database (and a loop that only asked its tick to stop left one running)."""
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def report(job: VideoJob) -> bool:
+        started.set()
+        try:
+            await asyncio.Event().wait()  # a Discord edit still in flight at shutdown
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return True
+
+    job = await queue_job(videos)
+    await storage.jobs.claim(job.id)
+    await storage.jobs.fail(job.id, JobFailure.VIDEO_FAILED, "the job failed")
+    loop = VideoLoop(videos, report)
+    loop.start()
+    await asyncio.wait_for(started.wait(), timeout=10)
+    await loop.close()
+    assert cancelled.is_set(), "the report in flight was ended"
+    assert not loop.task.is_running(), "no tick is left running"
+    assert not (await state_of(storage, job)).reported, "reported next start instead"
