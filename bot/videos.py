@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable
 from datetime import datetime, timedelta
 
 from bot.errors import (
@@ -143,13 +144,9 @@ class VideoService:
     async def advance(self, job: VideoJob, started: datetime) -> None:
         """One step of a claimed job; its next poll counts from `started`, when this step of
         it began. Never raises: one bad job must not stop the others."""
-        try:
-            await self._step(job, started)
-        except (IllegalTransition, NotFound):
-            log.info("video job %s moved elsewhere (e.g. Regenerate); dropped", job.id)
-        except Exception:
-            log.exception("video job %s failed unexpectedly", job.id)
-            await self._fail_quietly(job, JobFailure.INTERNAL)
+        if not await self._guarded(job, self._step(job, started), "failed unexpectedly"):
+            failing = self._fail(job, JobFailure.INTERNAL)
+            await self._guarded(job, failing, "could not be marked failed; its lease retries it")
 
     async def unreported(self, limit: int) -> list[VideoJob]:
         """Finished jobs whose scene message does not show the outcome yet."""
@@ -244,14 +241,17 @@ class VideoService:
         level = logging.WARNING if failure in _FOR_OPERATORS else logging.INFO
         log.log(level, "video job %s failed: %s (%s)", job.id, failure, provider_reason or "")
 
-    async def _fail_quietly(self, job: VideoJob, failure: JobFailure) -> None:
-        """Fail a job after an unexpected error; it may have finished or vanished meanwhile."""
+    async def _guarded(self, job: VideoJob, move: Awaitable[None], unexpected: str) -> bool:
+        """Make one move of `job`; False after an unexpected error (logged). A job that moved
+        elsewhere meanwhile (finished, deleted, or its lease lost) is left to whoever moved it."""
         try:
-            await self._fail(job, failure)
+            await move
         except (IllegalTransition, NotFound):
-            log.info("video job %s already finished or deleted", job.id)
+            log.info("video job %s moved elsewhere (e.g. Regenerate); dropped", job.id)
         except Exception:
-            log.exception("could not mark video job %s failed; its lease retries it", job.id)
+            log.exception("video job %s %s", job.id, unexpected)
+            return False
+        return True
 
     async def _settle(
         self, job: VideoJob, *, succeeded: bool, cost_usd: float | None = None
