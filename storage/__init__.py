@@ -11,7 +11,7 @@ from storage.errors import (
     StorageError,
 )
 from storage.guilds import GuildSettings
-from storage.jobs import INTERRUPTED, SUPERSEDED, JobFailure, JobState, VideoJob
+from storage.jobs import JobFailure, JobState, VideoJob
 from storage.media import MediaStore
 from storage.scenes import Scene, SceneStatus
 from storage.store import StartupRecovery, Storage
@@ -19,8 +19,6 @@ from storage.stories import ReferencePhoto, Story, StoryDigest
 from storage.usage import KindUsage, UsageEntry, UsageKind, UsageSummary
 
 __all__ = [
-    "INTERRUPTED",
-    "SUPERSEDED",
     "Clock",
     "GuildSettings",
     "IllegalTransition",

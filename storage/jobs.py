@@ -94,8 +94,6 @@ TRANSITIONS: Final[Mapping[JobState, frozenset[JobState]]] = {
 }
 log = logging.getLogger(__name__)
 
-INTERRUPTED: Final = JobFailure.INTERRUPTED
-SUPERSEDED: Final = JobFailure.SUPERSEDED
 DEFAULT_LEASE: Final = timedelta(seconds=30)
 MAX_LEASE: Final = timedelta(seconds=30)
 
@@ -340,7 +338,9 @@ class VideoJobRepository:
         params = {"now": to_db_time(moment), "all_leases": int(all_leases)}
         async with self._db.transaction() as tx:
             await tx.execute(_RELEASE_INTERRUPTED, params)
-            interrupted = await tx.fetch_all(_INTERRUPT, params | {"reason": INTERRUPTED.value})
+            interrupted = await tx.fetch_all(
+                _INTERRUPT, params | {"reason": JobFailure.INTERRUPTED.value}
+            )
             resumed = await tx.fetch_all(_RESUME, params)
             if all_leases:
                 await tx.execute(_END_LEASES)
@@ -445,10 +445,9 @@ class VideoJobRepository:
             provider_reason=provider_reason,
         )
 
-    async def cancel_active(
-        self, scene_id: int, reason: JobFailure = SUPERSEDED
-    ) -> VideoJob | None:
-        """Fail the scene's unfinished job, if any (Regenerate drops the old picture's video).
+    async def cancel_active(self, scene_id: int) -> VideoJob | None:
+        """Fail the scene's unfinished job as superseded, if any (Regenerate drops the old
+        picture's video).
 
         Marked reported: the caller is replacing the message itself. A worker still holding
         the job gets IllegalTransition on its next move and must drop its result.
@@ -458,7 +457,7 @@ class VideoJobRepository:
                 WHERE scene_id = ?
                 AND state IN ('queued', 'submitting', 'submitted', 'downloading')
                 RETURNING *""",
-            (JobFailure(reason).value, to_db_time(self._clock()), scene_id),
+            (JobFailure.SUPERSEDED.value, to_db_time(self._clock()), scene_id),
         )
         return _job(row) if row is not None else None
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import INTERRUPTED, IllegalTransition, JobState, Storage, UsageKind, utc_now
+from storage import IllegalTransition, JobFailure, JobState, Storage, UsageKind, utc_now
 from tests.storage.builders import new_job, new_story
 from tests.storage.spawn import run_to_completion, run_until_ready_then_kill
 
@@ -30,7 +30,7 @@ async def test_a_job_killed_while_submitting_is_reported_interrupted_and_never_r
         recovery = await after.recover_after_restart()
         assert [j.id for j in recovery.interrupted_jobs] == [job.id]
         interrupted = recovery.interrupted_jobs[0]
-        assert (interrupted.state, interrupted.reason) == (JobState.FAILED, INTERRUPTED)
+        assert (interrupted.state, interrupted.reason) == (JobState.FAILED, JobFailure.INTERRUPTED)
         assert interrupted.provider_request_id is None
         assert await after.jobs.claim_due(now=utc_now()) == []
         with pytest.raises(IllegalTransition):

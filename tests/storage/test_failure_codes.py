@@ -9,7 +9,7 @@ import aiosqlite
 import asyncpg
 
 from bot.errors import video_failure_text
-from storage import INTERRUPTED, JobFailure, Storage
+from storage import JobFailure, Storage
 from storage.migrations import migrate
 from storage.pg import migrate_postgres, to_numbered
 from storage.store import DB_FILE_NAME
@@ -19,7 +19,7 @@ WHEN = "2026-05-01T11:00:00.000000Z"
 DECLINED = "The provider declined this prompt. xAI said: Rejected by content moderation."
 # What version 6 stored → the code, the provider's words kept, and what members read now.
 STORED: list[tuple[str, JobFailure, str | None, str]] = [
-    (INTERRUPTED, JobFailure.INTERRUPTED, None,
+    ("interrupted", JobFailure.INTERRUPTED, None,
      "a restart interrupted it; press Animate to try again"),
     ("it was not ready in time", JobFailure.TIMED_OUT, None, "it was not ready in time"),
     ("the picture changed", JobFailure.PICTURE_CHANGED, None, "the picture changed"),

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 
 from storage import (
-    INTERRUPTED,
     IllegalTransition,
     JobAlreadyActive,
     JobFailure,
@@ -211,7 +210,7 @@ async def test_a_worker_dead_in_submitting_is_interrupted_by_another_never_resen
     assert await second_storage.jobs.claim_due() == []
     clock.advance(seconds=1)
     assert await second_storage.jobs.claim_due() == []  # taken over, but not to be sent
-    assert await state_in(second_storage, job) == (JobState.FAILED, INTERRUPTED, False)
+    assert await state_in(second_storage, job) == (JobState.FAILED, JobFailure.INTERRUPTED, False)
 
 
 async def test_a_claim_without_take_over_leaves_a_dead_workers_job_to_the_next_that_takes_over(
@@ -222,7 +221,7 @@ async def test_a_claim_without_take_over_leaves_a_dead_workers_job_to_the_next_t
     assert await second_storage.jobs.claim_due(take_over=False) == []
     assert (await state_in(second_storage, job))[0] is JobState.SUBMITTING
     assert await second_storage.jobs.claim_due() == []  # taken over, but not to be sent
-    assert await state_in(second_storage, job) == (JobState.FAILED, INTERRUPTED, False)
+    assert await state_in(second_storage, job) == (JobState.FAILED, JobFailure.INTERRUPTED, False)
 
 
 def test_a_lease_lasts_at_most_30_seconds(storage: Storage) -> None:
@@ -236,7 +235,7 @@ async def test_a_scene_has_at_most_one_unfinished_job(storage: Storage) -> None:
     with pytest.raises(JobAlreadyActive):
         await new_job(storage, scene)
     await storage.jobs.claim(first.id)
-    await storage.jobs.fail(first.id, INTERRUPTED)
+    await storage.jobs.fail(first.id, JobFailure.INTERRUPTED)
     again = await new_job(storage, scene)  # Animate after an interruption starts a new job
     assert await storage.jobs.for_scene(scene.id) == again
 
@@ -330,7 +329,7 @@ async def test_recovery_interrupts_submitting_jobs_instead_of_sending_them_again
     recovery = await storage.jobs.recover_after_restart()
     assert [j.id for j in recovery.interrupted] == [sending.id]
     job = recovery.interrupted[0]
-    assert (job.state, job.reason, job.reported) == (JobState.FAILED, INTERRUPTED, False)
+    assert (job.state, job.reason, job.reported) == (JobState.FAILED, JobFailure.INTERRUPTED, False)
     assert await storage.jobs.claim_due(now=clock.now + timedelta(days=1)) == []
     assert [j.id for j in await storage.jobs.unreported()] == [sending.id]
 

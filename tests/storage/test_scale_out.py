@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import INTERRUPTED, JobState, Storage, UsageKind, VideoJob
+from storage import JobFailure, JobState, Storage, UsageKind, VideoJob
 from tests.storage.builders import AUTHOR, CHANNEL, GUILD, new_scene
 from tests.storage.spawn import run_to_completion, run_until_ready_then_kill
 from tests.storage.worker import STOP_STATES
@@ -86,7 +86,11 @@ async def _assert_outcome(
     if interrupted:  # the request may be on the wire: reported, never resent
         dead = final[victim]
         assert dead is not None
-        assert (dead.state, dead.reason, dead.reported) == (JobState.FAILED, INTERRUPTED, False)
+        assert (dead.state, dead.reason, dead.reported) == (
+            JobState.FAILED,
+            JobFailure.INTERRUPTED,
+            False,
+        )
         assert len(done) == JOBS - 1
     else:
         assert len(done) == JOBS
