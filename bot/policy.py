@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.errors import (
     NO_MODEL_HERE,
+    NOT_A_PICTURE,
     Refusal,
     model_off_bot_text,
     not_allowed_model_text,
@@ -134,9 +135,7 @@ class Policy(Lineup):
         for upload in uploads:
             kind = (upload.content_type or "").split(";")[0].strip().lower()
             if kind not in REFERENCE_TYPES:
-                raise Refusal(
-                    photo_unusable_text(upload.name, "it is not a PNG, JPEG or WebP image")
-                )
+                raise Refusal(photo_unusable_text(upload.name, NOT_A_PICTURE))
             if upload.size > MAX_REFERENCE_BYTES:
                 raise Refusal(photo_unusable_text(upload.name, "it is larger than 20 MiB"))
 
