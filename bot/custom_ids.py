@@ -11,8 +11,9 @@ The scene template also takes forged `scene:` ids (unknown action, not a number,
 SQLite's 64-bit integers): they parse to NO_SCENE, which answers "no longer exists" ephemerally
 instead of leaving the interaction unanswered.
 
-Both the messages that carry the buttons (render) and the handlers that answer them (buttons)
-read this module, so neither imports the other.
+bot/buttons.py builds its DynamicItems on this grammar, and the bot asks `is_ours` of a
+custom_id no item matched. (What breaks the render → buttons → handlers → render loop is
+bot/presses.py: the handlers are reached through the bot, not imported by bot/buttons.py.)
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ class VideoJob:
     provider_request_id: str | None
     reason: JobFailure | None  # why it failed
     provider_reason: str | None  # the provider's own words about it, if it gave any
-    attempts: int  # polls so far; drives the loop's back-off
+    attempts: int  # polls so far; drives the back-off of VideoService.next_poll
     reported: bool
     created_at: datetime
     updated_at: datetime
