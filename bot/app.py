@@ -25,7 +25,6 @@ from bot.cogs.settings import SettingsCog
 from bot.cogs.story import StoryCog
 from bot.discord_endpoints import point_discord_at
 from bot.errors import IN_SERVERS, NOT_OUR_BUTTON, RESTARTING, unknown_command_text
-from bot.event_loop import loop_factory
 from bot.identify import IdentifyTurns
 from bot.instance_lock import DataDirInUse, hold_data_dir
 from bot.presses import Presses
@@ -226,8 +225,8 @@ async def _main(settings: Settings, catalog: Catalog, tiers: TierTable) -> None:
 
 def run(settings: Settings, catalog: Catalog, tiers: TierTable) -> int:
     try:
-        with hold_data_dir(settings.data_dir), asyncio.Runner(loop_factory=loop_factory()) as r:
-            r.run(_main(settings, catalog, tiers))
+        with hold_data_dir(settings.data_dir):
+            asyncio.run(_main(settings, catalog, tiers))
     except (DataDirInUse, WebPortUnavailable) as exc:
         print(f"Not started: {exc}.", file=sys.stderr)
         return 1
