@@ -63,8 +63,8 @@ class VideoService:
         provider: VideoProvider | None,
         clock: Clock = utc_now,
         *,
-        poll: timedelta = timedelta(seconds=5),
-        timeout: timedelta = timedelta(seconds=300),
+        poll: timedelta,  # VIDEO_POLL_SECONDS
+        timeout: timedelta,  # VIDEO_TIMEOUT_SECONDS
         max_bytes: int = MAX_VIDEO_BYTES,
     ) -> None:
         self.storage = storage
