@@ -74,7 +74,7 @@ class SceneCards:
             animate=self.animates(tier),
         )
 
-    async def stored(self, scene_id: int, notice: str | None = None) -> SceneCard:
+    async def stored(self, scene_id: int) -> SceneCard:
         """The scene message as stored now, video badge included."""
         scene = await self._storage.scenes.get(scene_id)
         story = await self._storage.stories.get(scene.story_id) if scene else None
@@ -86,7 +86,7 @@ class SceneCards:
             badge, detail = _job_badge(job)
         png = await self.picture(scene.id)
         tier = await self._policy.tier(story.guild_id)
-        return self.of(story, scene, png, tier, notice=notice, badge=badge, detail=detail)
+        return self.of(story, scene, png, tier, badge=badge, detail=detail)
 
     async def picture(self, scene_id: int) -> bytes:
         png = await self._storage.media.read_image(scene_id)
