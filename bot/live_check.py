@@ -31,7 +31,7 @@ class Answer:
 async def ask_providers(settings: Settings) -> dict[Provider, Answer]:
     """The model lists of every keyed provider, asked concurrently within LIVE_BUDGET."""
     asks = {p: _asker(settings, p) for p in settings.keyed_providers()}
-    tasks = {p: asyncio.create_task(_ask(p, ask)) for p, ask in asks.items()}
+    tasks = {p: asyncio.create_task(_ask(ask)) for p, ask in asks.items()}
     done, pending = await asyncio.wait(tasks.values(), timeout=LIVE_BUDGET)
     for task in pending:
         task.cancel()
@@ -43,7 +43,7 @@ async def ask_providers(settings: Settings) -> dict[Provider, Answer]:
     }
 
 
-async def _ask(provider: Provider, ask: Callable[[], Awaitable[frozenset[str]]]) -> Answer:
+async def _ask(ask: Callable[[], Awaitable[frozenset[str]]]) -> Answer:
     try:
         return Answer(await asyncio.wait_for(ask(), CALL_TIMEOUT))
     except TimeoutError:

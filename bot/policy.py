@@ -93,7 +93,7 @@ class Policy(Lineup):
         guild's, when the caller has read it already."""
         tier = tier if tier is not None else await self.tier(guild_id)
         if typed:
-            return await self._typed(guild_id, typed.strip(), tier)
+            return self._typed(typed.strip(), tier)
         for key in (fallback, (await self.guild(guild_id)).default_model):
             resolved = self.for_tier(key, tier) if key else None
             if resolved is not None:
@@ -114,7 +114,7 @@ class Policy(Lineup):
             raise Refusal(NO_MODEL_HERE)
         return now
 
-    async def _typed(self, guild_id: int, typed: str, tier: Tier) -> Resolved:
+    def _typed(self, typed: str, tier: Tier) -> Resolved:
         resolved = self.for_tier(typed, tier)
         if resolved is not None:
             return resolved
