@@ -40,7 +40,8 @@ async def _continue(interaction: Interaction, stories: StoryService, scene_id: i
 
 
 async def _animate(interaction: Interaction, stories: StoryService, scene_id: int) -> None:
-    card = await stories.animate(actor_of(interaction), scene_id)
+    pressed_on = interaction.message.id if interaction.message is not None else None
+    card = await stories.animate(actor_of(interaction), scene_id, pressed_on=pressed_on)
     try:
         await interaction.response.edit_message(embed=scene_embed(card), allowed_mentions=NO_PINGS)
     except discord.HTTPException:  # the job is queued all the same; the loop edits later

@@ -307,9 +307,17 @@ class StoryService:
 
     # -- video --------------------------------------------------------------------------
 
-    async def animate(self, actor: Actor, scene_id: int) -> SceneCard:
-        """Queue a video of the scene's current picture (Animate)."""
+    async def animate(
+        self, actor: Actor, scene_id: int, *, pressed_on: int | None = None
+    ) -> SceneCard:
+        """Queue a video of the scene's current picture (Animate), pressed on the message
+        `pressed_on`: the scene's own, whose id may not be stored yet when the press follows
+        the post at once (the id is known only once Discord has the message)."""
         scene = await self._scene(scene_id)
+        if scene.message_id is None and pressed_on is not None:
+            scene = await self.storage.scenes.set_message(
+                scene.id, channel_id=actor.channel_id, message_id=pressed_on
+            )
         story = await self._story_of(actor, scene)
         tier = await self.policy.tier(actor.guild_id)
         if not self.cards.animates(tier):
