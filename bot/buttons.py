@@ -17,7 +17,7 @@ from bot.custom_ids import (
     DELETE_TEMPLATE,
     MAX_SCENE_ID,
     NO_SCENE,
-    TEMPLATE,
+    SCENE_TEMPLATE,
     delete_button_id,
     is_ours,
     parse_scene,
@@ -33,7 +33,7 @@ _LABELS = {
 }
 
 
-class SceneButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TEMPLATE):
+class SceneButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=SCENE_TEMPLATE):
     ACTIONS = ACTIONS
 
     def __init__(self, action: str, scene_id: int) -> None:

@@ -25,9 +25,9 @@ MAX_SCENE_ID = 2**63 - 1  # SQLite's INTEGER; a larger id cannot even be looked 
 NO_SCENE = 0  # never a row id (SQLite's start at 1)
 _SCENE_ID = re.compile(r"[0-9]{1,19}")
 
-TEMPLATE = r"scene:(?P<action>[^:]{0,20}):(?P<scene_id>.{0,100})"
+SCENE_TEMPLATE = r"scene:(?P<action>[^:]{0,20}):(?P<scene_id>.{0,100})"
 DELETE_TEMPLATE = r"story:delete:(?P<story_id>[0-9]{1,19})"
-_TEMPLATES = (re.compile(TEMPLATE), re.compile(DELETE_TEMPLATE))
+_TEMPLATES = (re.compile(SCENE_TEMPLATE), re.compile(DELETE_TEMPLATE))
 
 
 def scene_button_id(action: str, scene_id: int) -> str:
