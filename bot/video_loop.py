@@ -61,16 +61,20 @@ class VideoLoop:
         self.task.start()
 
     def stop(self) -> None:
-        """No further ticks; the one in flight, if any, is cancelled but may still be ending."""
+        """No further ticks; the one in flight, if any, is cancelled but may still be ending.
+        Should the tick swallow the cancel (a handler, or a timeout expiring in the same instant,
+        can turn it into another error), the loop still ends after it instead of ticking on."""
+        self.task.stop()
         self.task.cancel()
 
     async def close(self) -> None:
         """Stop, and return only once the tick in flight has ended: storage and the provider's
         clients, closed after this, are then no longer in use by a tick."""
+        self.stop()
         task = self.task.get_task()
         while task is not None and not task.done():
-            task.cancel()  # again each round, should a tick have swallowed the last cancel
             await asyncio.wait({task}, timeout=CLOSE_CHECK_SECONDS)
+            task.cancel()  # a tick still running after that: cancel again
 
     async def tick(self) -> None:
         """One step: the jobs due now, started one after the other; then the reports. Dead

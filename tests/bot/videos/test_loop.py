@@ -8,6 +8,7 @@ delivery to the scene message) is a recorder here."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 from bot.video_loop import BATCH, CONCURRENCY, SLICES, SPREAD, VideoLoop
@@ -165,3 +166,35 @@ async def test_close_returns_once_the_tick_in_flight_has_ended(
     assert cancelled.is_set(), "the report in flight was ended"
     assert not loop.task.is_running(), "no tick is left running"
     assert not (await state_of(storage, job)).reported, "reported next start instead"
+
+
+class CancelSwallowingVideos(VideoService):
+    """The real service, but its first look for finished jobs swallows a cancel, as a timeout
+    expiring in the same instant as the cancel can turn it into another error."""
+
+    def __init__(self, videos: VideoService) -> None:
+        super().__init__(
+            videos.storage, videos.provider, videos.clock, poll=videos.poll, timeout=videos.timeout
+        )
+        self.looks = 0
+        self.looking = asyncio.Event()
+
+    async def unreported(self, limit: int) -> list[VideoJob]:
+        self.looks += 1
+        if self.looks == 1:
+            self.looking.set()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.Event().wait()
+        return await super().unreported(limit)
+
+
+async def test_a_tick_that_swallows_the_cancel_is_the_last_one(videos: VideoService) -> None:
+    """Stopped, the loop ends after its tick even if that tick did not end on the cancel: it
+    must not tick on into a database that closes next."""
+    swallowing = CancelSwallowingVideos(videos)
+    loop = VideoLoop(swallowing, Reports())
+    loop.start()
+    await asyncio.wait_for(swallowing.looking.wait(), timeout=10)
+    await loop.close()
+    assert not loop.task.is_running()
+    assert swallowing.looks == 1, "no tick after the one that was stopped"
