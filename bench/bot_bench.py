@@ -41,7 +41,7 @@ SAME_INSTANT_ROUNDS = {10: 5, 50: 4}  # bursts of simultaneous /story start
 # same bound as the same-instant one (it is the easier of the two).
 RATIO_TARGET = {10: 1.02, 50: 1.05}
 STARTUP_TARGET = 0.8  # seconds, exec → first autocomplete answered
-IDLE_SETTLE = 2.0
+IDLE_SETTLE = 5.0  # after READY (discord.py waits 2 s for GUILD_CREATEs) and the warm-up
 COMMANDS = r"/applications/\d+/commands"
 
 

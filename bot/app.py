@@ -101,6 +101,7 @@ class StoryBot(commands.AutoShardedBot):
         self.video_loop: VideoLoop | None = None
         self.draining = False  # SIGTERM came: new interactions are told to come back
         self._scenes: set[asyncio.Task[Any]] = set()
+        self._warming: asyncio.Task[None] | None = None
         db = services.storage.db
         self.identify_turns = IdentifyTurns(db, self) if db.shared else None
 
@@ -120,7 +121,18 @@ class StoryBot(commands.AutoShardedBot):
             self.video_loop.start()
         if self.services.web is not None:
             await self.services.web.start()
+        self._warming = asyncio.create_task(self._connect_providers())
         await self.sync_commands()
+
+    async def _connect_providers(self) -> None:
+        """The provider SDKs are imported and their clients built once the gateway session is
+        up: off the path from start to the first answered command, before the first scene."""
+        await self.wait_until_ready()
+        try:
+            await self.services.warm_up()
+        except Exception:  # the first scene connects (and reports) on its own
+            log.exception("connecting the providers after start-up failed")
+        gc.freeze()  # the SDKs' modules and types join what start-up kept out of collections
 
     async def sync_commands(self) -> None:
         """To DEV_GUILD_ID at every start; globally only when the command tree changed."""

@@ -1,12 +1,15 @@
-"""Settings → SDK clients → adapters (providers/connect.py, for each provider with a key) →
-storage → Services. Every client has an explicit timeout and is closed on shutdown."""
+"""Settings → adapters (providers/connect.py, for each provider with a key, connected on first
+use or by `Services.warm_up` once the bot is connected) → storage → Services. Every client has
+an explicit timeout and is closed on shutdown."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.book.service import StorybookService
 from bot.book.web import BookServer, web_config
@@ -20,10 +23,12 @@ from bot.standing import Standings
 from bot.tiers import TierTable
 from bot.videos import VideoService
 from providers.base import ImageProvider, SceneWriter, VideoProvider
-from providers.connect import CONNECTORS, Access, Connected
-from providers.registry import PROVIDERS, Catalog, Provider, TextModel, text_model
-from providers.text import PlainSceneWriter
+from providers.deferred import Deferred, DeferredImages, DeferredVideo, DeferredWriter, warm_up
+from providers.registry import PROVIDERS, VIDEO_MODEL, Catalog, Provider, TextModel, text_model
 from storage import Storage
+
+if TYPE_CHECKING:
+    from providers.connect import Connected
 
 log = logging.getLogger(__name__)
 IMAGE_TIMEOUT = 240.0  # seconds; image models can take a minute or two with many photos
@@ -46,6 +51,12 @@ class Services:
     library: Library
     standings: Standings
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)
+
+    async def warm_up(self) -> None:
+        """Connect the providers (the SDK imports run in a worker thread), so that the first
+        scene does not pay for them."""
+        await warm_up(self.deferred)
 
     async def close(self) -> None:
         for close in reversed(self.closers):
@@ -53,6 +64,8 @@ class Services:
 
 
 def _connect(settings: Settings, provider: Provider, text: TextModel | None) -> Connected:
+    from providers.connect import CONNECTORS, Access  # the SDKs: off the start-up path
+
     secret = settings.api_key(provider)
     access = Access(
         key=secret.get_secret_value() if secret else "",
@@ -69,16 +82,24 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
     storage = await Storage.open(settings.data_dir, database_url=settings.database())
     closers: list[Callable[[], Awaitable[object]]] = [storage.close]
     images: dict[Provider, ImageProvider] = {}
-    writer: SceneWriter = PlainSceneWriter()  # the member's own words, without any key
+    writer: SceneWriter | None = None
     keyed = settings.keyed_providers()
     text = text_model(keyed, settings.text_model)
     video: VideoProvider | None = None
+    deferred: list[Deferred] = []
     for provider in (p for p in PROVIDERS if p in keyed):
-        connected = _connect(settings, provider, text)
-        images[provider] = connected.images
-        writer = connected.writer or writer
-        video = connected.video or video
-        closers += connected.closers
+        one = Deferred(functools.partial(_connect, settings, provider, text))
+        deferred.append(one)
+        images[provider] = DeferredImages(one)
+        if text is not None and text.provider is provider:
+            writer = DeferredWriter(one)
+        if provider is VIDEO_MODEL.provider:
+            video = DeferredVideo(one)
+        closers.append(one.close)
+    if writer is None:
+        from providers.text import PlainSceneWriter  # it imports the OpenAI SDK
+
+        writer = PlainSceneWriter()  # the member's own words, without any key
     policy = Policy(catalog, tiers, keyed, storage, settings.owner_ids)
     videos = VideoService(
         storage,
@@ -106,4 +127,5 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         library=Library(storage),
         standings=Standings(policy, storage),
         closers=closers,
+        deferred=deferred,
     )
