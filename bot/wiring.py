@@ -51,12 +51,14 @@ class Services:
     library: Library
     standings: Standings
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
-    deferred: list[Deferred] = field(default_factory=list)
+    # The providers that write scene text or drive videos: connected right after READY. An
+    # image-only provider (google-genai alone is ~17 MiB) connects on its first picture.
+    warm: list[Deferred] = field(default_factory=list)
 
     async def warm_up(self) -> None:
-        """Connect the providers (the SDK imports run in a worker thread), so that the first
-        scene does not pay for them."""
-        await warm_up(self.deferred)
+        """Connect the providers every scene needs (the SDK imports run in a worker thread),
+        so that the first scene does not pay for them."""
+        await warm_up(self.warm)
 
     async def close(self) -> None:
         for close in reversed(self.closers):
@@ -86,15 +88,16 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
     keyed = settings.keyed_providers()
     text = text_model(keyed, settings.text_model)
     video: VideoProvider | None = None
-    deferred: list[Deferred] = []
+    warm: list[Deferred] = []  # connected after READY; the others on their first picture
     for provider in (p for p in PROVIDERS if p in keyed):
         one = Deferred(functools.partial(_connect, settings, provider, text))
-        deferred.append(one)
         images[provider] = DeferredImages(one)
         if text is not None and text.provider is provider:
             writer = DeferredWriter(one)
         if provider is VIDEO_MODEL.provider:
             video = DeferredVideo(one)
+        if provider in (VIDEO_MODEL.provider, text.provider if text else None):
+            warm.append(one)  # every scene or the video loop needs it
         closers.append(one.close)
     if writer is None:
         from providers.text import PlainSceneWriter  # it imports the OpenAI SDK
@@ -127,5 +130,5 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         library=Library(storage),
         standings=Standings(policy, storage),
         closers=closers,
-        deferred=deferred,
+        warm=warm,
     )

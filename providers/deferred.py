@@ -32,9 +32,13 @@ class Deferred:
         self._connected: Connected | None = None
         self._lock = threading.Lock()  # warm_up's thread and a first scene may meet here
 
-    @property
-    def connected(self) -> Connected:
-        return self.connect()
+    async def connected(self) -> Connected:
+        """The connection; made in a worker thread the first time, so the event loop keeps
+        answering while the SDK is imported."""
+        connected = self._connected
+        if connected is None:
+            connected = await asyncio.to_thread(self.connect)
+        return connected
 
     def connect(self) -> Connected:
         with self._lock:
@@ -53,7 +57,7 @@ async def warm_up(deferred: list[Deferred]) -> None:
     SDKs are imported and their TLS contexts loaded; the first scene finds its clients ready.
     (The clients open their sessions on their first request, in the event loop.)"""
     for one in deferred:
-        await asyncio.to_thread(one.connect)
+        await one.connected()
 
 
 class DeferredImages:
@@ -61,7 +65,7 @@ class DeferredImages:
         self._deferred = deferred
 
     async def generate(self, spec: ModelSpec, request: ImageRequest) -> ImageResult:
-        return await self._deferred.connected.images.generate(spec, request)
+        return await (await self._deferred.connected()).images.generate(spec, request)
 
 
 class DeferredWriter:
@@ -71,7 +75,7 @@ class DeferredWriter:
         self._deferred = deferred
 
     async def write(self, context: SceneContext) -> str:
-        writer = self._deferred.connected.writer
+        writer = (await self._deferred.connected()).writer
         if writer is None:  # connect was given the scene text model: never the case
             raise RuntimeError("this provider was connected without a scene text model")
         return await writer.write(context)
@@ -81,17 +85,17 @@ class DeferredVideo:
     def __init__(self, deferred: Deferred) -> None:
         self._deferred = deferred
 
-    def _video(self) -> VideoProvider:
-        video = self._deferred.connected.video
+    async def _video(self) -> VideoProvider:
+        video = (await self._deferred.connected()).video
         if video is None:  # only the video model's provider is wrapped: never the case
             raise RuntimeError("this provider has no video adapter")
         return video
 
     async def submit(self, request: VideoRequest) -> str:
-        return await self._video().submit(request)
+        return await (await self._video()).submit(request)
 
     async def poll(self, request_id: str) -> VideoStatus:
-        return await self._video().poll(request_id)
+        return await (await self._video()).poll(request_id)
 
     async def download(self, url: str, dest: Path, max_bytes: int) -> int:
-        return await self._video().download(url, dest, max_bytes)
+        return await (await self._video()).download(url, dest, max_bytes)
