@@ -80,39 +80,53 @@ def _connect(settings: Settings, provider: Provider, text: TextModel | None) -> 
     return CONNECTORS[provider].connect(access, writes)
 
 
-async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable) -> Services:
-    storage = await Storage.open(settings.data_dir, database_url=settings.database())
-    closers: list[Callable[[], Awaitable[object]]] = [storage.close]
-    images: dict[Provider, ImageProvider] = {}
+@dataclass
+class _Adapters:
+    """Each keyed provider's adapters, connected on first use; `warm` are those every scene or
+    the video loop needs, connected right after READY."""
+
+    images: dict[Provider, ImageProvider] = field(default_factory=dict)
     writer: SceneWriter | None = None
+    video: VideoProvider | None = None
+    warm: list[Deferred] = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+
+
+def _adapters(settings: Settings) -> _Adapters:
+    adapters = _Adapters()
     keyed = settings.keyed_providers()
     text = text_model(keyed, settings.text_model)
-    video: VideoProvider | None = None
-    warm: list[Deferred] = []  # connected after READY; the others on their first picture
     for provider in (p for p in PROVIDERS if p in keyed):
         one = Deferred(functools.partial(_connect, settings, provider, text))
-        images[provider] = DeferredImages(one)
+        adapters.images[provider] = DeferredImages(one)
         if text is not None and text.provider is provider:
-            writer = DeferredWriter(one)
+            adapters.writer = DeferredWriter(one)
         if provider is VIDEO_MODEL.provider:
-            video = DeferredVideo(one)
+            adapters.video = DeferredVideo(one)
         if provider in (VIDEO_MODEL.provider, text.provider if text else None):
-            warm.append(one)  # every scene or the video loop needs it
-        closers.append(one.close)
+            adapters.warm.append(one)
+        adapters.closers.append(one.close)
+    return adapters
+
+
+async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable) -> Services:
+    storage = await Storage.open(settings.data_dir, database_url=settings.database())
+    adapters = _adapters(settings)
+    writer = adapters.writer
     if writer is None:
         from providers.text import PlainSceneWriter  # it imports the OpenAI SDK
 
         writer = PlainSceneWriter()  # the member's own words, without any key
-    policy = Policy(catalog, tiers, keyed, storage, settings.owner_ids)
+    policy = Policy(catalog, tiers, settings.keyed_providers(), storage, settings.owner_ids)
     videos = VideoService(
         storage,
-        video,
+        adapters.video,
         poll=timedelta(seconds=settings.video_poll_seconds),
         timeout=timedelta(seconds=settings.video_timeout_seconds),
     )
     cards = SceneCards(policy, storage, videos)
     photos = ReferencePhotos(storage)
-    stories = StoryService(policy, storage, images, writer, videos, cards, photos)
+    stories = StoryService(policy, storage, adapters.images, writer, videos, cards, photos)
     config, why = web_config(settings)
     if config is None and settings.web_base_url:
         log.warning("storybook web server %s", why)
@@ -129,6 +143,6 @@ async def build_services(settings: Settings, catalog: Catalog, tiers: TierTable)
         web=web,
         library=Library(storage),
         standings=Standings(policy, storage),
-        closers=closers,
-        warm=warm,
+        closers=[storage.close, *adapters.closers],
+        warm=adapters.warm,
     )
