@@ -76,11 +76,11 @@ class Policy(Lineup):
     async def allowed(self, guild_id: int) -> list[ModelSpec]:
         return self.models_of(await self.tier(guild_id))
 
-    async def autocomplete(self, guild_id: int, typed: str) -> list[ModelSpec]:
+    def autocomplete(self, tier: Tier, typed: str) -> list[ModelSpec]:
         needle = typed.strip().lower()
         return [
             spec
-            for spec in await self.allowed(guild_id)
+            for spec in self.models_of(tier)
             if needle in spec.key.lower() or needle in spec.display.lower()
         ][:MAX_CHOICES]
 

@@ -29,8 +29,8 @@ async def model_autocomplete(
     if interaction.guild_id is None:
         return []
     policy = interaction.client.services.policy
-    specs = await policy.autocomplete(interaction.guild_id, current)
     tier = await policy.tier(interaction.guild_id)
+    specs = policy.autocomplete(tier, current)
     return [
         app_commands.Choice(
             name=choice_name(spec, tier, policy.shutdown_note(spec)), value=spec.key
