@@ -88,22 +88,22 @@ class AutocompleteLoad:
         return autocomplete_records(self.rig, self.started)
 
 
-def split(rig: Rig, record: InteractionRecord, latency: float) -> tuple[float, float] | None:
-    """(dispatch → image request arrives, image answered → scene edit arrives) in seconds: the
-    bot's own time before and after the provider call of one /story start."""
-    options = record.payload["data"]["options"][0]["options"]  # /story start's own options
-    premise = next(str(o["value"]) for o in options if o["name"] == "premise")
-    image = next(
-        (r for r in rig.openai.requests if premise in str(r.fields.get("prompt", ""))), None
-    )
-    edit = next(
-        (
-            r
-            for r in rig.discord.requests
-            if r.method == "PATCH" and record.token in r.path and r.path.endswith("@original")
-        ),
-        None,
-    )
-    if image is None or edit is None:
-        return None
-    return image.at - record.created_at, edit.at - (image.at + latency)
+def splits(rig: Rig, records: list[InteractionRecord], latency: float) -> list[tuple[float, float]]:
+    """(dispatch → image request arrives, image answered → scene edit arrives) in seconds for
+    each /story start that has both: the bot's own time before and after the provider call."""
+    # A picture's prompt begins with its story's premise, which names its member.
+    images = {str(r.fields.get("prompt", "")).split("\n", 1)[0]: r.at for r in rig.openai.requests}
+    edits = {
+        r.path.rsplit("/", 3)[-3]: r.at  # …/webhooks/<app>/<token>/messages/@original
+        for r in rig.discord.requests
+        if r.method == "PATCH" and r.path.endswith("/messages/@original")
+    }
+    found = []
+    for record in records:
+        options = record.payload["data"]["options"][0]["options"]  # /story start's own options
+        premise = next(str(o["value"]) for o in options if o["name"] == "premise")
+        image = images.get(premise)
+        edit = edits.get(record.token)
+        if image is not None and edit is not None:
+            found.append((image - record.created_at, edit - (image + latency)))
+    return found
