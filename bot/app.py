@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.acknowledgements import Acknowledgements
 from bot.book.web import WebPortUnavailable
 from bot.buttons import DeleteButton, SceneButton, is_ours
 from bot.cogs.info import InfoCog
@@ -98,6 +99,7 @@ class StoryBot(commands.AutoShardedBot):
         )
         self.services = services
         self.presses = Presses()  # what the persistent buttons do when pressed
+        self.acknowledgements = Acknowledgements()
         self.video_loop: VideoLoop | None = None
         self.draining = False  # SIGTERM came: new interactions are told to come back
         self._scenes: set[asyncio.Task[Any]] = set()
@@ -165,8 +167,10 @@ class StoryBot(commands.AutoShardedBot):
             await self.identify_turns.take(shard_id or 0)
 
     async def on_interaction(self, interaction: discord.Interaction[StoryBot]) -> None:
-        """A button (or form) whose custom_id is not in our grammar has no handler in discord.py;
-        answer it here, or the member would read "This interaction failed"."""
+        """Every interaction joins the acknowledgement order (bot/acknowledgements.py). A button
+        (or form) whose custom_id is not in our grammar has no handler in discord.py; answer it
+        here, or the member would read "This interaction failed"."""
+        self.acknowledgements.arrived(interaction.id, interaction.response.is_done)
         if interaction.type not in (
             discord.InteractionType.component,
             discord.InteractionType.modal_submit,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -96,6 +96,7 @@ async def acknowledge(
             )
     except discord.HTTPException:
         log.warning("could not defer interaction %s", interaction.id, exc_info=True)
+        interaction.client.acknowledgements.answered(interaction.id)
         await interaction.client.services.stories.release(ticket)
         return False
     return True
@@ -103,19 +104,23 @@ async def acknowledge(
 
 async def post_scene(
     interaction: Interaction,
-    work: Awaitable[SceneCard],
+    work: Coroutine[Any, Any, SceneCard],
     *,
     in_place: Redraw | None = None,
 ) -> None:
-    """Run a deferred generation and end the interaction in the scene or an error.
+    """Run a deferred generation, once the interactions that arrived before this one are
+    acknowledged too, and end the interaction in the scene or an error.
 
     `in_place`: a Regenerate; its scene message is edited, and a failure puts the message back
     as it was, buttons live, and answers ephemerally.
     """
-    interaction.client.track_scene()
+    bot = interaction.client
+    bot.track_scene()
     try:
+        await bot.acknowledgements.after_earlier(interaction.id)
         card = await work
     except asyncio.CancelledError:  # stopped after the shutdown grace: say so, then stop
+        work.close()  # when it had not started: its quota slot is released at the next start
         await _end_in_error(interaction, RESTARTED, in_place=in_place)
         raise
     except Exception as exc:  # every failure ends in a message (SPEC §10)
