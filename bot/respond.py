@@ -117,7 +117,7 @@ async def post_scene(
     bot = interaction.client
     bot.track_scene()
     try:
-        await bot.acknowledgements.after_earlier(interaction.id)
+        await bot.acknowledgements.work_after(interaction.id)
         card = await work
     except asyncio.CancelledError:  # stopped after the shutdown grace: say so, then stop
         work.close()  # when it had not started: its quota slot is released at the next start

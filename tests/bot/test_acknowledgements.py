@@ -20,28 +20,27 @@ def never() -> bool:
 
 
 async def waiting(order: Acknowledgements, key: int) -> asyncio.Task[None]:
-    task = asyncio.create_task(order.after_earlier(key))
+    task = asyncio.create_task(order.work_after(key))
     await asyncio.sleep(0.02)  # a few rechecks
     return task
 
 
-async def test_a_scene_waits_for_an_earlier_interaction_and_goes_on_once_it_is_acknowledged() -> (
-    None
-):
+async def test_a_scene_waits_until_every_other_interaction_is_acknowledged() -> None:
     order = Acknowledgements(Clock())
-    order.arrived(1, never)
-    order.arrived(2, never)
+    for key in (1, 2, 3):
+        order.arrived(key, never)
     second = await waiting(order, 2)
-    assert not second.done()
     order.answered(1)
+    await asyncio.sleep(0.02)
+    assert not second.done(), "went on while a later interaction waited for its deferral"
+    order.answered(3)
     await asyncio.wait_for(second, 1)
 
 
-async def test_later_interactions_never_hold_a_scene_back() -> None:
+async def test_with_nothing_to_acknowledge_a_scene_goes_on_at_once() -> None:
     order = Acknowledgements(Clock())
     order.arrived(1, never)
-    order.arrived(2, never)  # arrives after 1 and is never acknowledged
-    await asyncio.wait_for(order.after_earlier(1), 1)
+    await asyncio.wait_for(order.work_after(1), 0.001)
 
 
 async def test_an_interaction_answered_elsewhere_is_noticed_without_being_reported() -> None:
@@ -55,21 +54,31 @@ async def test_an_interaction_answered_elsewhere_is_noticed_without_being_report
     await asyncio.wait_for(second, 1)
 
 
-async def test_an_interaction_never_acknowledged_holds_scenes_back_for_max_wait_only() -> None:
+async def test_a_steady_stream_of_interactions_delays_a_scene_by_max_wait_at_most() -> None:
     clock = Clock()
     order = Acknowledgements(clock)
     order.arrived(1, never)
-    clock.now += 0.01
+    order.arrived(2, never)
+    first = await waiting(order, 1)
+    for key in range(3, 13):  # a new interaction every 0.05 s, each acknowledged after the next
+        clock.now += MAX_WAIT / 10 - 0.001
+        order.arrived(key, never)
+        order.answered(key - 1)
+        await asyncio.sleep(0.01)
+        assert not first.done()
+    clock.now += 0.02
+    await asyncio.wait_for(first, 1)
+
+
+async def test_an_interaction_never_acknowledged_stops_counting_max_wait_after_it_came() -> None:
+    clock = Clock()
+    order = Acknowledgements(clock)
+    order.arrived(1, never)
+    clock.now += 0.3
     order.arrived(2, never)
     second = await waiting(order, 2)
-    clock.now += MAX_WAIT - 0.05  # just under MAX_WAIT after the first arrived: waited for
+    clock.now += MAX_WAIT - 0.35  # just under MAX_WAIT after the first arrived: waited for
     await asyncio.sleep(0.02)
     assert not second.done()
-    clock.now += 0.05
+    clock.now += 0.1  # the first expired, though the scene has waited only 0.15 s
     await asyncio.wait_for(second, 1)
-
-
-async def test_an_interaction_the_order_never_saw_waits_for_nothing() -> None:
-    order = Acknowledgements(Clock())
-    order.arrived(1, never)
-    await asyncio.wait_for(order.after_earlier(99), 1)

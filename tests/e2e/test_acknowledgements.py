@@ -1,6 +1,6 @@
 """Acknowledgements before work (bot/acknowledgements.py): a scene's provider calls wait until
-every interaction that reached the bot before it has been acknowledged, so in a burst the last
-member sees "thinking…" before the first scene is written."""
+no interaction waits for its acknowledgement, so in a burst the last member sees "thinking…"
+before the first scene is written."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ CALLBACK = r"/interactions/\d+/[^/]+/callback"
 HELD = 0.3  # seconds the first deferral waits at Discord
 
 
-async def test_a_scene_is_written_only_after_earlier_interactions_are_acknowledged(
+async def test_a_scene_is_written_only_once_the_other_interactions_are_acknowledged(
     harness: Harness,
 ) -> None:
     await harness.start()
@@ -39,5 +39,5 @@ async def test_a_scene_is_written_only_after_earlier_interactions_are_acknowledg
     )
     assert whale_text.at >= fox_acked, (
         f"the whale's scene text was asked for {fox_acked - whale_text.at:.3f} s before the fox "
-        "(which arrived first) was acknowledged"
+        "was acknowledged"
     )
