@@ -48,14 +48,19 @@ class OpenAIImages:
         return ImageResult(png, spec)
 
     async def _generate(self, spec: ModelSpec, request: ImageRequest) -> ImagesResponse:
-        return await self._client.images.generate(
-            model=spec.api_model,
-            prompt=request.prompt,
-            n=1,
-            size=SIZE,
-            quality=_quality(spec, request),
-            output_format="png",
-        )
+        body: dict[str, object] = {
+            "model": spec.api_model,
+            "prompt": request.prompt,
+            "n": 1,
+            "size": SIZE,
+            "output_format": "png",
+        }
+        quality = _quality(spec, request)
+        if not isinstance(quality, Omit):
+            body["quality"] = quality
+        # images.generate's request through the SDK's own path, without its walk over the
+        # parameter types (0.15 ms of event-loop CPU per picture; see providers/text.py).
+        return await self._client.post("/images/generations", body=body, cast_to=ImagesResponse)
 
     async def _edit(
         self, spec: ModelSpec, request: ImageRequest, references: tuple[ReferenceImage, ...]
