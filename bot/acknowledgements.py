@@ -19,8 +19,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# A burst of 200 is acknowledged in about 0.1 s on two cores; waiting longer than this would
-# only delay scenes.
+# Longer than a burst of 200 takes to acknowledge on two cores (~0.15 s); waiting longer than
+# this would only delay scenes.
 MAX_WAIT = 0.5
 # How often waiting scenes look again while the oldest interaction is answered by a path that
 # does not report it here (an autocomplete, a refusal, a button's own answer).
@@ -30,7 +30,7 @@ RECHECK = 0.005
 @dataclass(frozen=True, slots=True)
 class _Arrival:
     at: float
-    answered: Callable[[], bool]
+    is_answered: Callable[[], bool]
 
 
 class Acknowledgements:
@@ -42,25 +42,28 @@ class Acknowledgements:
         self._waiters: deque[tuple[float, asyncio.Future[None]]] = deque()  # by deadline
         self._recheck: asyncio.TimerHandle | None = None
 
-    def arrived(self, key: int, answered: Callable[[], bool]) -> None:
-        """An interaction was received; `answered` tells whether it has been acknowledged."""
-        self._pending[key] = _Arrival(self._clock(), answered)
+    def arrived(self, key: int, is_answered: Callable[[], bool]) -> None:
+        """An interaction was received; `is_answered` tells whether it has been acknowledged."""
+        self._waiting()  # forget those answered meanwhile without a scene to report them
+        self._pending[key] = _Arrival(self._clock(), is_answered)
 
-    def answered(self, key: int) -> None:
-        """The interaction was acknowledged: scenes may go on once the others are too."""
-        if self._pending.pop(key, None) is not None:
-            self._release()
+    def acknowledged(self, key: int) -> None:
+        """The interaction was acknowledged (or will never be): scenes may go on once the
+        others are too."""
+        self._pending.pop(key, None)
+        self._release()
 
     async def work_after(self, key: int) -> None:
         """`key` was acknowledged; return when no interaction waits for its acknowledgement any
         more, or after MAX_WAIT."""
-        self.answered(key)
+        self.acknowledged(key)
         if not self._waiting():
             return
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._waiters.append((self._clock() + MAX_WAIT, future))
         if self._recheck is None:
-            self._recheck = asyncio.get_running_loop().call_later(RECHECK, self._rechecked)
+            self._recheck = loop.call_later(RECHECK, self._rechecked)
         await future
 
     def _waiting(self) -> bool:
@@ -69,7 +72,7 @@ class Acknowledgements:
         now = self._clock()
         while self._pending:
             key, arrival = next(iter(self._pending.items()))
-            if not arrival.answered() and now - arrival.at <= MAX_WAIT:
+            if not arrival.is_answered() and now - arrival.at <= MAX_WAIT:
                 return True
             del self._pending[key]
         return False
@@ -83,7 +86,9 @@ class Acknowledgements:
                 future.set_result(None)
 
     def _rechecked(self) -> None:
-        self._release()
         self._recheck = None
-        if self._waiters:
-            self._recheck = asyncio.get_running_loop().call_later(RECHECK, self._rechecked)
+        try:
+            self._release()
+        finally:
+            if self._waiters:  # the deadlines hold even if a look went wrong
+                self._recheck = asyncio.get_running_loop().call_later(RECHECK, self._rechecked)

@@ -96,7 +96,7 @@ async def acknowledge(
             )
     except discord.HTTPException:
         log.warning("could not defer interaction %s", interaction.id, exc_info=True)
-        interaction.client.acknowledgements.answered(interaction.id)
+        interaction.client.acknowledgements.acknowledged(interaction.id)
         await interaction.client.services.stories.release(ticket)
         return False
     return True
@@ -104,23 +104,21 @@ async def acknowledge(
 
 async def post_scene(
     interaction: Interaction,
-    work: Coroutine[Any, Any, SceneCard],
+    ticket: Ticket,
+    work: Coroutine[object, object, SceneCard],
     *,
     in_place: Redraw | None = None,
 ) -> None:
-    """Run a deferred generation, once the interactions that arrived before this one are
-    acknowledged too, and end the interaction in the scene or an error.
+    """Run the deferred generation `work` of `ticket` and end the interaction in the scene or
+    an error.
 
     `in_place`: a Regenerate; its scene message is edited, and a failure puts the message back
     as it was, buttons live, and answers ephemerally.
     """
-    bot = interaction.client
-    bot.track_scene()
+    interaction.client.track_scene()
     try:
-        await bot.acknowledgements.work_after(interaction.id)
-        card = await work
+        card = await _when_acknowledged(interaction, ticket, work)
     except asyncio.CancelledError:  # stopped after the shutdown grace: say so, then stop
-        work.close()  # when it had not started: its quota slot is released at the next start
         await _end_in_error(interaction, RESTARTED, in_place=in_place)
         raise
     except Exception as exc:  # every failure ends in a message (SPEC §10)
@@ -137,6 +135,21 @@ async def post_scene(
         await interaction.client.services.storage.scenes.set_message(
             card.scene_id, channel_id=message.channel.id, message_id=message.id
         )
+
+
+async def _when_acknowledged(
+    interaction: Interaction, ticket: Ticket, work: Coroutine[object, object, SceneCard]
+) -> SceneCard:
+    """`work`, once no other interaction waits for its acknowledgement (bot/acknowledgements.py).
+    If it never starts, its quota slot is given back here, as the work itself would have."""
+    bot = interaction.client
+    try:
+        await bot.acknowledgements.work_after(interaction.id)
+    except BaseException:
+        work.close()
+        await asyncio.shield(bot.services.stories.release(ticket))
+        raise
+    return await work
 
 
 async def _show_without_token(

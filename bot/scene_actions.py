@@ -30,13 +30,13 @@ async def _regenerate(interaction: Interaction, stories: StoryService, scene_id:
     shown = as_sent(message.embeds[0]) if message is not None and message.embeds else None
     redraw = Redraw(scene_id, shown, stories.animates(ticket))
     if await acknowledge(interaction, ticket, redraw=redraw):  # the message itself changes
-        await post_scene(interaction, stories.regenerate(ticket), in_place=redraw)
+        await post_scene(interaction, ticket, stories.regenerate(ticket), in_place=redraw)
 
 
 async def _continue(interaction: Interaction, stories: StoryService, scene_id: int) -> None:
     ticket = await stories.check_continue(actor_of(interaction), None, from_scene=scene_id)
     if await acknowledge(interaction, ticket):
-        await post_scene(interaction, stories.continue_story(ticket, None))
+        await post_scene(interaction, ticket, stories.continue_story(ticket, None))
 
 
 async def _animate(interaction: Interaction, stories: StoryService, scene_id: int) -> None:

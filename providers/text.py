@@ -18,6 +18,9 @@ from providers.xai_errors import translate_xai
 
 PROVIDER = "OpenAI"
 ErrorMap = Callable[[openai.OpenAIError], ProviderError]
+# The request options the SDK's typed methods pass (the API key as a bearer token; client.post
+# alone would also offer an admin key): the calls that go through client.post pass them too.
+BEARER: openai.RequestOptions = {"security": {"bearer_auth": True}}
 # Discord's embed description holds 4096 characters; the rest of the embed needs some room.
 MAX_SCENE_CHARS = 3500
 # Room for a reasoning model's hidden tokens as well as the ~180 words of the scene itself.
@@ -100,12 +103,12 @@ class OpenAISceneWriter:
             "max_completion_tokens": MAX_COMPLETION_TOKENS,
         }
         try:
-            # The SDK's own request path (client, retries, errors, the typed ChatCompletion),
-            # without `chat.completions.create`'s walk over its parameter types, which cost
-            # ~0.4 ms of the event loop's CPU per scene and changes nothing in a body of plain
-            # strings (docs/PERFORMANCE.md, lever 10).
+            # chat.completions.create's request through the SDK's own path (client, retries,
+            # errors, the typed ChatCompletion) without its walk over the parameter types,
+            # which cost ~0.4 ms of event-loop CPU per scene and changes nothing in a body of
+            # plain strings (docs/PERFORMANCE.md, lever 10).
             answer: object = await self._client.post(
-                "/chat/completions", body=body, cast_to=ChatCompletion
+                "/chat/completions", body=body, cast_to=ChatCompletion, options=BEARER
             )
         except openai.OpenAIError as exc:
             raise self._errors(exc) from exc

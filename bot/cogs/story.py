@@ -117,7 +117,7 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
         premise = _premise(premise)
         ticket = await stories.check_start(actor_of(interaction), model, uploads, video)
         if await acknowledge(interaction, ticket):
-            await post_scene(interaction, stories.start(ticket, premise, video))
+            await post_scene(interaction, ticket, stories.start(ticket, premise, video))
 
     @app_commands.command(name="continue", description="Next scene of your latest story here")
     @app_commands.describe(direction="What should happen next", model="Image model for this scene")
@@ -133,7 +133,7 @@ class StoryCog(commands.GroupCog, group_name="story", group_description="Illustr
             direction = _within(direction, DIRECTION_LIMIT, "direction")
         ticket = await stories.check_continue(actor_of(interaction), model)
         if await acknowledge(interaction, ticket):
-            await post_scene(interaction, stories.continue_story(ticket, direction))
+            await post_scene(interaction, ticket, stories.continue_story(ticket, direction))
 
     @app_commands.command(name="book", description="The whole story as one page and one film")
     @app_commands.describe(story="Which story (default: your latest one in this channel)")

@@ -30,10 +30,10 @@ async def test_a_scene_waits_until_every_other_interaction_is_acknowledged() -> 
     for key in (1, 2, 3):
         order.arrived(key, never)
     second = await waiting(order, 2)
-    order.answered(1)
+    order.acknowledged(1)
     await asyncio.sleep(0.02)
     assert not second.done(), "went on while a later interaction waited for its deferral"
-    order.answered(3)
+    order.acknowledged(3)
     await asyncio.wait_for(second, 1)
 
 
@@ -46,7 +46,7 @@ async def test_with_nothing_to_acknowledge_a_scene_goes_on_at_once() -> None:
 async def test_an_interaction_answered_elsewhere_is_noticed_without_being_reported() -> None:
     order = Acknowledgements(Clock())
     refused = False
-    order.arrived(1, lambda: refused)  # e.g. an ephemeral refusal: nobody calls answered()
+    order.arrived(1, lambda: refused)  # e.g. an ephemeral refusal: nobody calls acknowledged()
     order.arrived(2, never)
     second = await waiting(order, 2)
     assert not second.done()
@@ -63,7 +63,7 @@ async def test_a_steady_stream_of_interactions_delays_a_scene_by_max_wait_at_mos
     for key in range(3, 13):  # a new interaction every 0.05 s, each acknowledged after the next
         clock.now += MAX_WAIT / 10 - 0.001
         order.arrived(key, never)
-        order.answered(key - 1)
+        order.acknowledged(key - 1)
         await asyncio.sleep(0.01)
         assert not first.done()
     clock.now += 0.02
@@ -82,3 +82,29 @@ async def test_an_interaction_never_acknowledged_stops_counting_max_wait_after_i
     assert not second.done()
     clock.now += 0.1  # the first expired, though the scene has waited only 0.15 s
     await asyncio.wait_for(second, 1)
+
+
+async def test_max_wait_still_holds_for_a_scene_that_waits_after_others_were_released() -> None:
+    clock = Clock()
+    order = Acknowledgements(clock)
+    order.arrived(1, never)
+    order.arrived(2, never)
+    first = await waiting(order, 1)
+    order.acknowledged(2)
+    await asyncio.wait_for(first, 1)  # nobody waits now, and nothing is looked at again
+    order.arrived(3, never)
+    order.arrived(4, never)
+    later = await waiting(order, 3)
+    clock.now += MAX_WAIT + 0.01
+    await asyncio.wait_for(later, 1)
+
+
+async def test_a_scene_cancelled_while_it_waits_holds_no_one_back() -> None:
+    order = Acknowledgements(Clock())
+    for key in (1, 2, 3):
+        order.arrived(key, never)
+    cancelled = await waiting(order, 1)
+    cancelled.cancel()
+    other = await waiting(order, 2)
+    order.acknowledged(3)
+    await asyncio.wait_for(other, 1)
