@@ -236,9 +236,9 @@ async def _main(settings: Settings, catalog: Catalog, tiers: TierTable) -> None:
             gc.freeze()
             # A scene allocates thousands of objects: at the default threshold (700) the
             # collector ran several times per scene, and its passes over the older generations
-            # paused the loop for 3-10 ms in bursts. At 50,000 the peak memory is the same and
-            # the slowest acknowledgement at 20/s halved (PERFORMANCE.md, lever 11).
-            gc.set_threshold(50_000, 50, 100)
+            # paused the loop for 3-10 ms in bursts. 10,000 takes ~0.7 ms off the steady
+            # acknowledgements' p99 for ~1 MB of memory; 50,000 cost 4 MB (PERFORMANCE.md, 11).
+            gc.set_threshold(10_000, 50, 100)
             await bot.start(settings.discord_token.get_secret_value())
     finally:
         await services.close()
