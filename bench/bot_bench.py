@@ -25,6 +25,7 @@ from bench.rig import (
     TEXT_LATENCY,
     CpuMeter,
     Rig,
+    collector_paused,
     cpu_seconds,
     peak_rss_mb,
     rig,
@@ -142,13 +143,15 @@ async def bench_ack(tmp: Path) -> list[Figure]:
         await bench.start_bot()
         await autocomplete(bench)  # warm: the first interaction pays for lazy imports
         meter = CpuMeter(bench.pid)
-        steady = await fire(bench, count, STEADY_RATE)
-        stuck = await wait_all(bench, steady, within=60)
+        with collector_paused():
+            steady = await fire(bench, count, STEADY_RATE)
+            stuck = await wait_all(bench, steady, within=60)
         steady_cpu = meter.lap()
         bursts = []
         for _ in range(BURSTS):
-            bursts.append(await fire(bench, burst, None))
-            stuck += await wait_all(bench, bursts[-1], within=120)
+            with collector_paused():
+                bursts.append(await fire(bench, burst, None))
+                stuck += await wait_all(bench, bursts[-1], within=120)
         burst_cpu = meter.lap()
     rate = f"steady {STEADY_RATE:.0f}/s for {count / STEADY_RATE:.0f} s"
     figures = ack_figures(rate, steady, 0.005)
@@ -186,9 +189,10 @@ async def overhead_figures(bench: Rig, concurrent: int, *, same_instant: bool) -
     rounds = max(1, round(planned[concurrent] * scale()))
     spacing = 0.0 if same_instant else PROVIDER_TIME / concurrent
     meter = CpuMeter(bench.pid)
-    runs = await asyncio.gather(
-        *(story_worker(bench, rounds, n * spacing) for n in range(concurrent))
-    )
+    with collector_paused():
+        runs = await asyncio.gather(
+            *(story_worker(bench, rounds, n * spacing) for n in range(concurrent))
+        )
     cpu = meter.lap()
     ratios = [ended / PROVIDER_TIME for run in runs for ended, _ in run]
     # Read after the load, so that looking through the stand-ins' records costs it nothing.
