@@ -19,13 +19,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Migration:
-    """Schema version `version`: the statements that lead to it from `version - 1`.
-    `postgres`: PostgreSQL's own statements, where its dialect differs (triggers)."""
+    """Schema version `version`: the statements that lead to it from `version - 1`."""
 
     version: int
     name: str
     statements: tuple[str, ...]
-    postgres: tuple[str, ...] | None = None
 
 
 CORE = Migration(
@@ -230,84 +228,6 @@ FAILURE_CODES = Migration(
     ),
 )
 
-# A quota check used to count the day's rows of the guild and of the member: its cost grew with
-# every generation of the day. Each guild and each member now keeps its day's count per kind in
-# a row, kept by triggers within the statement that changes `usage`, so a reservation is still
-# one atomic statement. The counts of rows written before are taken from the ledger.
-_COUNTS = (
-    """CREATE TABLE usage_guild_counts (
-        guild_id INTEGER NOT NULL,
-        day TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        n INTEGER NOT NULL CHECK (n >= 0),
-        PRIMARY KEY (guild_id, day, kind)
-    )""",
-    """CREATE TABLE usage_member_counts (
-        guild_id INTEGER NOT NULL,
-        member_id INTEGER NOT NULL,
-        day TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        n INTEGER NOT NULL CHECK (n >= 0),
-        PRIMARY KEY (guild_id, member_id, day, kind)
-    )""",
-    """INSERT INTO usage_guild_counts (guild_id, day, kind, n)
-        SELECT guild_id, day, kind, COUNT(*) FROM usage WHERE outcome <> 'failed'
-        GROUP BY guild_id, day, kind""",
-    """INSERT INTO usage_member_counts (guild_id, member_id, day, kind, n)
-        SELECT guild_id, member_id, day, kind, COUNT(*) FROM usage WHERE outcome <> 'failed'
-        GROUP BY guild_id, member_id, day, kind""",
-)
-# The bodies of the triggers, on the row `{row}` (NEW or OLD): one more, one fewer.
-_COUNT_UP = """INSERT INTO usage_guild_counts (guild_id, day, kind, n)
-            VALUES ({row}.guild_id, {row}.day, {row}.kind, 1)
-            ON CONFLICT (guild_id, day, kind) DO UPDATE SET n = usage_guild_counts.n + 1;
-        INSERT INTO usage_member_counts (guild_id, member_id, day, kind, n)
-            VALUES ({row}.guild_id, {row}.member_id, {row}.day, {row}.kind, 1)
-            ON CONFLICT (guild_id, member_id, day, kind)
-            DO UPDATE SET n = usage_member_counts.n + 1;"""
-_COUNT_DOWN = """UPDATE usage_guild_counts SET n = n - 1
-            WHERE guild_id = {row}.guild_id AND day = {row}.day AND kind = {row}.kind;
-        UPDATE usage_member_counts SET n = n - 1 WHERE guild_id = {row}.guild_id
-            AND member_id = {row}.member_id AND day = {row}.day AND kind = {row}.kind;"""
-_NOW_FAILED = "OLD.outcome <> 'failed' AND NEW.outcome = 'failed'"
-_NO_LONGER_FAILED = "OLD.outcome = 'failed' AND NEW.outcome <> 'failed'"
-
-USAGE_COUNTS = Migration(
-    8,
-    "usage counts per guild and member per day, kept by triggers",
-    (
-        *_COUNTS,
-        f"""CREATE TRIGGER usage_counted AFTER INSERT ON usage WHEN NEW.outcome <> 'failed'
-            BEGIN {_COUNT_UP.format(row="NEW")} END""",
-        f"""CREATE TRIGGER usage_failed AFTER UPDATE OF outcome ON usage WHEN {_NOW_FAILED}
-            BEGIN {_COUNT_DOWN.format(row="NEW")} END""",
-        f"""CREATE TRIGGER usage_recounted AFTER UPDATE OF outcome ON usage
-            WHEN {_NO_LONGER_FAILED} BEGIN {_COUNT_UP.format(row="NEW")} END""",
-        f"""CREATE TRIGGER usage_uncounted AFTER DELETE ON usage WHEN OLD.outcome <> 'failed'
-            BEGIN {_COUNT_DOWN.format(row="OLD")} END""",
-    ),
-    postgres=(
-        *_COUNTS,
-        f"""CREATE FUNCTION usage_recount() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                IF TG_OP = 'DELETE' THEN
-                    {_COUNT_DOWN.format(row="OLD")}
-                ELSIF NEW.outcome <> 'failed' THEN
-                    {_COUNT_UP.format(row="NEW")}
-                ELSE
-                    {_COUNT_DOWN.format(row="NEW")}
-                END IF;
-                RETURN NULL;
-            END $$""",
-        """CREATE TRIGGER usage_counted AFTER INSERT ON usage FOR EACH ROW
-            WHEN (NEW.outcome <> 'failed') EXECUTE FUNCTION usage_recount()""",
-        f"""CREATE TRIGGER usage_recounted AFTER UPDATE OF outcome ON usage FOR EACH ROW
-            WHEN ({_NOW_FAILED} OR {_NO_LONGER_FAILED}) EXECUTE FUNCTION usage_recount()""",
-        """CREATE TRIGGER usage_uncounted AFTER DELETE ON usage FOR EACH ROW
-            WHEN (OLD.outcome <> 'failed') EXECUTE FUNCTION usage_recount()""",
-    ),
-)
-
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     CORE,
     USAGE_OUTCOME,
@@ -316,7 +236,6 @@ MIGRATIONS: Final[tuple[Migration, ...]] = (
     MEDIA,
     JOB_LEASES,
     FAILURE_CODES,
-    USAGE_COUNTS,
 )
 LATEST_VERSION: Final = MIGRATIONS[-1].version
 

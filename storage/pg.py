@@ -230,7 +230,7 @@ async def migrate_postgres(
             raise SchemaTooNew(current, latest)
         for migration in migrations:
             if current < migration.version <= target:
-                for statement in migration.postgres or migration.statements:
+                for statement in migration.statements:
                     await conn.execute(postgres_ddl(statement))
                 await conn.execute("INSERT INTO schema_version VALUES ($1)", migration.version)
                 log.info("applied migration %d: %s", migration.version, migration.name)

@@ -3,8 +3,7 @@
 A generation that fails is not counted. A slot is held with `reserve` before the provider call,
 then closed with `settle`: the check and the insert are one statement, so concurrent requests
 cannot overshoot; a failed one is settled as failed and stops counting. Reservations left
-pending by a crash are released at start. The check reads one count per limit, kept by triggers
-(migration 8), so it costs the same at the day's first generation and its ten thousandth.
+pending by a crash are released at start.
 """
 
 from __future__ import annotations
@@ -81,24 +80,20 @@ def _entry(row: Row) -> UsageEntry:
 _ENTRY = """INSERT INTO usage (guild_id, member_id, kind, model_key, cost_usd, day,
         created_at, outcome)
     SELECT :guild_id, :member_id, :kind, :model_key, :cost_usd, :day, :created_at, :outcome"""
-# What counts today, kept by triggers (migration 8): one row per guild, and per member.
-_GUILD_COUNT = """COALESCE((SELECT n FROM usage_guild_counts
-        WHERE guild_id = :guild_id AND day = :day AND kind = :kind), 0)"""
-_MEMBER_COUNT = """COALESCE((SELECT n FROM usage_member_counts WHERE guild_id = :guild_id
-        AND member_id = :member_id AND day = :day AND kind = :kind), 0)"""
-# A NULL :member_id reads the guild's count. (The CASTs tell PostgreSQL the type of a
-# parameter first seen in `IS NULL`.)
-_COUNT = f"""SELECT CASE WHEN CAST(:member_id AS BIGINT) IS NULL THEN {_GUILD_COUNT}
-        ELSE {_MEMBER_COUNT} END AS n"""
+_COUNTED = """SELECT COUNT(*) AS n FROM usage
+    WHERE guild_id = :guild_id AND day = :day AND kind = :kind AND outcome <> 'failed'"""
+# Optional member filter without building SQL: a NULL :member_id matches every member.
+# (The CASTs tell PostgreSQL the type of a parameter first seen in `IS NULL`.)
+_COUNT = _COUNTED + " AND (CAST(:member_id AS BIGINT) IS NULL OR member_id = :member_id)"
 # The quota check and the hold in one statement, so it is atomic without a transaction:
 # no row comes back when a limit (NULL: none) is already reached.
 _RESERVE = (
     _ENTRY
-    + "\n    WHERE (CAST(:guild_limit AS BIGINT) IS NULL OR "
-    + _GUILD_COUNT
-    + " < :guild_limit)\n    AND (CAST(:member_limit AS BIGINT) IS NULL OR "
-    + _MEMBER_COUNT
-    + " < :member_limit)\n    RETURNING *"
+    + "\n    WHERE (CAST(:guild_limit AS BIGINT) IS NULL OR ("
+    + _COUNTED
+    + ") < :guild_limit)\n    AND (CAST(:member_limit AS BIGINT) IS NULL OR ("
+    + _COUNTED
+    + " AND member_id = :member_id) < :member_limit)\n    RETURNING *"
 )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from storage import JobState, QuotaExceeded, SchemaTooNew, StorageError, UsageKind, utc_now
+from storage import JobState, SchemaTooNew, StorageError, UsageKind, utc_now
 from storage.migrations import LATEST_VERSION, MIGRATIONS
 from storage.pg import migrate_postgres, open_postgres, postgres_ddl, redact, to_numbered
 from storage.store import Storage
@@ -70,39 +70,6 @@ async def test_every_earlier_version_migrates_keeping_its_rows(postgres_url: str
         assert await conn.fetchval("SELECT value FROM meta WHERE key = 'k'") == "v"
     finally:
         await conn.close()
-
-
-async def test_usage_written_before_the_counts_existed_counts_against_the_quota(
-    postgres_url: str, tmp_path: Path
-) -> None:
-    conn = await asyncpg.connect(postgres_url)
-    try:
-        await migrate_postgres(conn, upto=7)
-        day = utc_now()
-        for member, outcome in ((AUTHOR, "ok"), (AUTHOR, "pending"), (AUTHOR + 1, "failed")):
-            await conn.execute(
-                """INSERT INTO usage (guild_id, member_id, kind, model_key, cost_usd, day,
-                    created_at, outcome) VALUES ($1, $2, 'scene', 'gemini', 0.04, $3, $4, $5)""",
-                GUILD, member, day.date().isoformat(), day.isoformat(), outcome,
-            )  # fmt: skip
-    finally:
-        await conn.close()
-    storage = await Storage.open(tmp_path, database_url=postgres_url)
-    try:
-        assert await storage.usage.count_today(GUILD, UsageKind.SCENE) == 2
-        assert await storage.usage.count_today(GUILD, UsageKind.SCENE, member_id=AUTHOR) == 2
-
-        async def hold(member: int) -> None:
-            await storage.usage.reserve(
-                guild_id=GUILD, member_id=member, kind=UsageKind.SCENE, model_key="gemini",
-                cost_usd=0.04, guild_limit=3, member_limit=None,
-            )  # fmt: skip
-
-        await hold(AUTHOR + 2)
-        with pytest.raises(QuotaExceeded):
-            await hold(AUTHOR + 3)
-    finally:
-        await storage.close()
 
 
 async def test_a_database_from_a_newer_storybot_is_refused(postgres_url: str) -> None:
