@@ -7,10 +7,6 @@ The bot is built in this process exactly as `python -m bot` builds it (settings 
 environment bench/rig.py prepares), connected to the loopback stand-ins; after one warm-up
 story, SCENES stories are started one after the other and their statements counted. Prints the
 statements of one scene and writes bench/results/statements.json.
-
-The trace callback also reports each step of a trigger (the usage counts, migration 8), as the
-text of the statement that fired it, with its bound values; those steps run inside that one
-statement, so a repeat of the statement just traced is not counted again.
 """
 
 from __future__ import annotations
@@ -77,7 +73,7 @@ async def scenes(bench: Rig) -> list[str]:
             await conn.set_trace_callback(None)
     finally:
         await services.close()
-    return [sql for n, sql in enumerate(statements) if n == 0 or sql != statements[n - 1]]
+    return statements
 
 
 async def run() -> None:
