@@ -19,6 +19,14 @@ def never() -> bool:
     return False
 
 
+def arrived(clock: Clock, *keys: int) -> Acknowledgements:
+    """An order that has seen `keys` arrive, none of them acknowledged yet."""
+    order = Acknowledgements(clock)
+    for key in keys:
+        order.arrived(key, never)
+    return order
+
+
 async def waiting(order: Acknowledgements, key: int) -> asyncio.Task[None]:
     task = asyncio.create_task(order.work_after(key))
     await asyncio.sleep(0.02)  # a few rechecks
@@ -26,9 +34,7 @@ async def waiting(order: Acknowledgements, key: int) -> asyncio.Task[None]:
 
 
 async def test_a_scene_waits_until_every_other_interaction_is_acknowledged() -> None:
-    order = Acknowledgements(Clock())
-    for key in (1, 2, 3):
-        order.arrived(key, never)
+    order = arrived(Clock(), 1, 2, 3)
     second = await waiting(order, 2)
     order.acknowledged(1)
     await asyncio.sleep(0.02)
@@ -38,8 +44,7 @@ async def test_a_scene_waits_until_every_other_interaction_is_acknowledged() -> 
 
 
 async def test_with_nothing_to_acknowledge_a_scene_goes_on_at_once() -> None:
-    order = Acknowledgements(Clock())
-    order.arrived(1, never)
+    order = arrived(Clock(), 1)
     await asyncio.wait_for(order.work_after(1), 0.001)
 
 
@@ -56,9 +61,7 @@ async def test_an_interaction_answered_elsewhere_is_noticed_without_being_report
 
 async def test_a_steady_stream_of_interactions_delays_a_scene_by_max_wait_at_most() -> None:
     clock = Clock()
-    order = Acknowledgements(clock)
-    order.arrived(1, never)
-    order.arrived(2, never)
+    order = arrived(clock, 1, 2)
     first = await waiting(order, 1)
     for key in range(3, 13):  # a new interaction every 0.05 s, each acknowledged after the next
         clock.now += MAX_WAIT / 10 - 0.001
@@ -86,9 +89,7 @@ async def test_an_interaction_never_acknowledged_stops_counting_max_wait_after_i
 
 async def test_max_wait_still_holds_for_a_scene_that_waits_after_others_were_released() -> None:
     clock = Clock()
-    order = Acknowledgements(clock)
-    order.arrived(1, never)
-    order.arrived(2, never)
+    order = arrived(clock, 1, 2)
     first = await waiting(order, 1)
     order.acknowledged(2)
     await asyncio.wait_for(first, 1)  # nobody waits now, and nothing is looked at again
@@ -100,9 +101,7 @@ async def test_max_wait_still_holds_for_a_scene_that_waits_after_others_were_rel
 
 
 async def test_a_scene_cancelled_while_it_waits_holds_no_one_back() -> None:
-    order = Acknowledgements(Clock())
-    for key in (1, 2, 3):
-        order.arrived(key, never)
+    order = arrived(Clock(), 1, 2, 3)
     cancelled = await waiting(order, 1)
     cancelled.cancel()
     other = await waiting(order, 2)
